@@ -1,0 +1,226 @@
+"""The extension's tables, on its own metadata so a host's models and migrations never see them.
+
+The conversation row carries denormalised columns (activity time, counts per conversion kind,
+a search text) that the recording API keeps current, so the list page and the metrics read one
+table and never scan messages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Column sizes, shared with the recording API's validation so an accepted value always fits.
+TENANT_MAX = 64
+SUBJECT_MAX = 300
+PREVIEW_MAX = 300
+NAME_MAX = 200
+IDENTIFIER_MAX = 320
+RECORD_ID_MAX = 128
+EXTERNAL_ID_MAX = 255
+TITLE_MAX = 300
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no zone support, so values are stored as naive
+    UTC text (which also sorts correctly) and given back their zone on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Conversation(Base):
+    __tablename__ = "aiconvos_conversation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
+    customer_id: Mapped[str | None] = mapped_column(String(RECORD_ID_MAX), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    customer_company: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    external_identifier: Mapped[str | None] = mapped_column(String(IDENTIFIER_MAX), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Time of the newest message, or ``started_at`` while there is none: the list's sort key.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: First line of the chronologically first message, shown when there is no subject.
+    first_message_preview: Mapped[str | None] = mapped_column(String(PREVIEW_MAX))
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tour_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customer_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contract_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    booking_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day_pass_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    inbox_item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ticket_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Lower-cased subject, first message, customer name, company and identifier, for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="(Message.sent_at, Message.id)", lazy="raise"
+    )
+    conversions: Mapped[list[Conversion]] = relationship(
+        back_populates="conversation", order_by="Conversion.occurred_at", lazy="raise"
+    )
+    inbox_items: Mapped[list[InboxItem]] = relationship(
+        back_populates="conversation", order_by="InboxItem.id", lazy="raise"
+    )
+    tickets: Mapped[list[EscalationTicket]] = relationship(
+        back_populates="conversation", order_by="EscalationTicket.id", lazy="raise"
+    )
+
+    __table_args__ = (
+        Index("ix_aiconvos_conversation_activity", "last_activity_at", "id"),
+        Index("ix_aiconvos_conversation_channel_activity", "channel", "last_activity_at", "id"),
+        Index("ix_aiconvos_conversation_tenant_activity", "tenant", "last_activity_at", "id"),
+    )
+
+    @property
+    def escalated(self) -> bool:
+        return self.ticket_count > 0
+
+    def conversion_count(self, kind: str) -> int:
+        """How many conversions of ``kind`` (a ConversionKind value) the conversation has."""
+        return int(getattr(self, f"{kind}_count"))
+
+    def __repr__(self) -> str:
+        return f"<Conversation {self.id} {self.channel}>"
+
+
+class Message(Base):
+    __tablename__ = "aiconvos_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+    )
+    sender: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str | None] = mapped_column(String(32))
+    content_format: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    #: The body as received when it was converted (HTML → Markdown) before storing.
+    original_body: Mapped[str | None] = mapped_column(Text)
+    original_format: Mapped[str | None] = mapped_column(String(16))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX))
+    #: Sanitised HTML of ``body``, rendered once at recording time under ``render_version``.
+    rendered_html: Mapped[str] = mapped_column(Text, default="")
+    render_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
+
+    __table_args__ = (
+        Index("ix_aiconvos_message_timeline", "conversation_id", "sent_at", "id"),
+        UniqueConstraint("conversation_id", "external_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} {self.sender}>"
+
+
+class Conversion(Base):
+    __tablename__ = "aiconvos_conversion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    conversation: Mapped[Conversation] = relationship(back_populates="conversions", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("conversation_id", "kind", "target_id"),)
+
+    def __repr__(self) -> str:
+        return f"<Conversion {self.kind} {self.target_id}>"
+
+
+class InboxItem(Base):
+    __tablename__ = "aiconvos_inbox_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+    )
+    item_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(TITLE_MAX))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    conversation: Mapped[Conversation] = relationship(back_populates="inbox_items", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("conversation_id", "item_id"),)
+
+    def __repr__(self) -> str:
+        return f"<InboxItem {self.item_id} {self.status}>"
+
+
+class EscalationTicket(Base):
+    __tablename__ = "aiconvos_ticket"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+    )
+    ticket_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
+    subject: Mapped[str] = mapped_column(String(TITLE_MAX))
+    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    conversation: Mapped[Conversation] = relationship(back_populates="tickets", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("conversation_id", "ticket_id"),)
+
+    def __repr__(self) -> str:
+        return f"<EscalationTicket {self.ticket_id}>"

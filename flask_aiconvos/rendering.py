@@ -1,0 +1,642 @@
+"""Message bodies to safe HTML and plain text, and timestamps to ``<time>`` tags.
+
+One sanitising policy (the module constants below) serves both engines: nh3 (maintained, the
+default) and bleach (frozen at its final release, kept as an alternative). Every body, whatever
+its format, ends as HTML that went through that policy, so templates can trust
+``render_body``'s output and nothing else.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import importlib.util
+import re
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import humanize
+import markdownify
+import nh3
+from bleach import html5lib_shim
+from bleach.sanitizer import Cleaner
+from bs4 import BeautifulSoup, Tag
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "CONTENT_DROPPED_TAGS",
+    "CONTENT_FORMATS",
+    "IMAGE_URL_SCHEMES",
+    "LINK_REL",
+    "LINK_TARGET",
+    "POLICY_VERSION",
+    "SANITIZER_ENGINES",
+    "URL_SCHEMES",
+    "ConversionFailed",
+    "format_exact",
+    "format_relative",
+    "html_to_markdown",
+    "preview_text",
+    "render_body",
+    "sanitize_html",
+    "searchable_text",
+    "time_tag",
+]
+
+#: Stored beside every rendered body: bump it whenever the policy or the pipeline changes, so
+#: bodies rendered under an older policy are rendered again instead of being trusted.
+POLICY_VERSION: int = 1
+
+SANITIZER_ENGINES: tuple[str, ...] = ("nh3", "bleach")
+CONTENT_FORMATS: tuple[str, ...] = ("text", "html", "markdown")
+
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div",
+        "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+        "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strike", "strong", "sub",
+        "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+
+#: No ``style``, ``class`` or ``id`` anywhere: content must not bring CSS or clobber the page's
+#: names. ``rel`` and ``target`` are set by the policy, never taken from content.
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "title"}),
+    "abbr": frozenset({"title"}),
+    "img": frozenset({"src", "alt", "width", "height", "title"}),
+    "ol": frozenset({"start"}),
+    "td": frozenset({"colspan", "rowspan", "align"}),
+    "th": frozenset({"colspan", "rowspan", "align"}),
+}
+
+#: Elements removed together with everything inside them: their content is code, styling,
+#: metadata or form state, never message text, and several are the usual mXSS vehicles.
+CONTENT_DROPPED_TAGS: frozenset[str] = frozenset(
+    {
+        "script", "style", "title", "template", "noscript", "noembed", "noframes", "iframe",
+        "xmp", "textarea", "select", "svg", "math",
+    }
+)  # fmt: skip
+
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+#: Images load without a click, so only absolute web URLs: no ``data:``, no relative paths
+#: that would make an operator's browser request something from the admin's own origin.
+IMAGE_URL_SCHEMES: frozenset[str] = frozenset({"http", "https"})
+LINK_REL = "noopener noreferrer nofollow"
+LINK_TARGET = "_blank"
+
+#: Layout-table markers: the only attribute that survives the first sanitising pass and only
+#: long enough to decide which tables to unwrap.
+_LAYOUT_ROLES = frozenset({"presentation", "none"})
+_ALIGN_VALUES = frozenset({"left", "center", "right", "justify"})
+_MAX_COLSPAN = 100
+_MAX_ROWSPAN = 1000
+
+_SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_URL_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_DIMENSION_RE = re.compile(r"\d{1,5}%?")
+_INTEGER_RE = re.compile(r"-?\d{1,9}")
+_WHITESPACE_RE = re.compile(r"\s+")
+_BLANK_LINE_RE = re.compile(r"\n[ \t\f\v]*\n")
+_FALLBACK_URL_RE = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+
+_LINKIFY_AVAILABLE = importlib.util.find_spec("linkify_it") is not None
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class ConversionFailed(ValueError):
+    """markdownify could not convert an HTML body; the caller keeps the original HTML."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in SANITIZER_ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(SANITIZER_ENGINES)} (got {engine!r})")
+    return str(engine)
+
+
+def _check_format(content_format: str) -> str:
+    if content_format not in CONTENT_FORMATS:
+        raise ValueError(
+            f"content_format must be one of {', '.join(CONTENT_FORMATS)} (got {content_format!r})"
+        )
+    return str(content_format)
+
+
+def _url_scheme(url: str) -> str | None:
+    """The scheme a browser would see in ``url`` (lowercase), or ``None`` for a relative URL.
+
+    Browsers strip leading/trailing C0 controls and spaces and drop tabs and newlines anywhere
+    before parsing, which is how ``" jav\\tascript:"`` still runs: check the URL the same way.
+    """
+    cleaned = url.strip(_C0_AND_SPACE).translate(_URL_TAB_NEWLINE)
+    match = _SCHEME_RE.match(cleaned)
+    return match.group(1).lower() if match else None
+
+
+def _attribute_value(tag: str, attr: str, value: str, *, keep_role: bool) -> str | None:
+    """The value to keep for an allowed attribute (entity-decoded), or ``None`` to drop it."""
+    if attr == "href":
+        scheme = _url_scheme(value)
+        return value if scheme is None or scheme in URL_SCHEMES else None
+    if attr == "src":
+        return value if _url_scheme(value) in IMAGE_URL_SCHEMES else None
+    if attr in ("width", "height"):
+        return value if _DIMENSION_RE.fullmatch(value) else None
+    if attr == "colspan":
+        return _bounded_int(value, 1, _MAX_COLSPAN)
+    if attr == "rowspan":
+        return _bounded_int(value, 0, _MAX_ROWSPAN)
+    if attr == "start":
+        stripped = value.strip()
+        return stripped if _INTEGER_RE.fullmatch(stripped) else None
+    if attr == "align":
+        lowered = value.strip().lower()
+        return lowered if lowered in _ALIGN_VALUES else None
+    if attr == "role":
+        lowered = value.strip().lower()
+        return lowered if keep_role and tag == "table" and lowered in _LAYOUT_ROLES else None
+    return value
+
+
+def _bounded_int(value: str, low: int, high: int) -> str | None:
+    stripped = value.strip()
+    if not stripped.isascii() or not stripped.isdigit():
+        return None
+    number = int(stripped)
+    return str(number) if low <= number <= high else None
+
+
+def _allowed_attributes(keep_role: bool) -> dict[str, frozenset[str]]:
+    # "*" is explicit so that no engine falls back to generic defaults (nh3 allows lang/title).
+    allowed = {"*": frozenset(), **ALLOWED_ATTRIBUTES}
+    if keep_role:
+        allowed["table"] = frozenset({"role"})
+    return allowed
+
+
+# --------------------------------------------------------------------------------------------
+# nh3
+
+
+def _nh3_filter(keep_role: bool) -> Callable[[str, str, str], str | None]:
+    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        if (tag, attr) in (("a", "rel"), ("a", "target")):
+            return value
+        return _attribute_value(tag, attr, value, keep_role=keep_role)
+
+    return attribute_filter
+
+
+def _nh3_clean(html: str, *, keep_role: bool) -> str:
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(CONTENT_DROPPED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in _allowed_attributes(keep_role).items()},
+        attribute_filter=_nh3_filter(keep_role),
+        strip_comments=True,
+        link_rel=LINK_REL,
+        set_tag_attribute_values={"a": {"target": LINK_TARGET}},
+        url_schemes=set(URL_SCHEMES),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# bleach
+
+
+class _LinkFilter(html5lib_shim.Filter):
+    """Give every link the policy's ``rel`` and ``target``, as nh3's ``link_rel`` does."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "a":
+                attrs = dict(token.get("data") or {})
+                attrs.pop((None, "target"), None)
+                attrs.pop((None, "rel"), None)
+                attrs[(None, "target")] = LINK_TARGET
+                attrs[(None, "rel")] = LINK_REL
+                token["data"] = attrs
+            yield token
+
+
+def _local_name(tag: object) -> str | None:
+    if not isinstance(tag, str):
+        return None
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _drop_content_elements(node: ElementTree.Element) -> None:
+    """Remove the content-dropped elements with their subtrees, keeping the text after them."""
+    previous: ElementTree.Element | None = None
+    for child in list(node):
+        if _local_name(child.tag) in CONTENT_DROPPED_TAGS:
+            if child.tail:
+                if previous is None:
+                    node.text = (node.text or "") + child.tail
+                else:
+                    previous.tail = (previous.tail or "") + child.tail
+            node.remove(child)
+            continue
+        _drop_content_elements(child)
+        previous = child
+
+
+class _BleachCleaner(Cleaner):
+    """bleach's Cleaner, but dropping script/style/title/… *with their contents*.
+
+    bleach's own tokenizer turns a disallowed tag into empty text and then parses its content
+    as ordinary markup, so a stripped ``<style>`` leaves its CSS in the page. Here the parser
+    knows the dropped elements (so ``<script>``/``<style>`` content is raw text, as in a
+    browser) and they are cut from the tree before the sanitising filter sees it.
+    """
+
+    def __init__(self, *, keep_role: bool) -> None:
+        allowed = _allowed_attributes(keep_role)
+
+        def attribute_allowed(tag: str, attr: str, value: str) -> bool:
+            if attr not in allowed.get(tag, ()):
+                return False
+            decoded = htmllib.unescape(value)
+            return _attribute_value(tag, attr, decoded, keep_role=keep_role) is not None
+
+        super().__init__(
+            tags=set(ALLOWED_TAGS),
+            attributes=attribute_allowed,
+            protocols=set(URL_SCHEMES),
+            strip=True,
+            strip_comments=True,
+            filters=[_LinkFilter],
+        )
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=set(ALLOWED_TAGS | CONTENT_DROPPED_TAGS),
+            strip=True,
+            consume_entities=False,
+            namespaceHTMLElements=False,
+        )
+        walker = self.walker
+
+        def dropping_walker(dom: ElementTree.Element) -> Any:
+            _drop_content_elements(dom)
+            return walker(dom)
+
+        self.walker = dropping_walker
+
+
+_local = threading.local()
+
+
+def _bleach_clean(html: str, *, keep_role: bool) -> str:
+    cleaners: dict[bool, _BleachCleaner] | None = getattr(_local, "bleach_cleaners", None)
+    if cleaners is None:
+        cleaners = _local.bleach_cleaners = {}
+    cleaner = cleaners.get(keep_role)
+    if cleaner is None:
+        cleaner = cleaners[keep_role] = _BleachCleaner(keep_role=keep_role)
+    return cleaner.clean(html)
+
+
+def _clean(html: str, engine: str, *, keep_role: bool = False) -> str:
+    if engine == "bleach":
+        return _bleach_clean(html, keep_role=keep_role)
+    return _nh3_clean(html, keep_role=keep_role)
+
+
+# --------------------------------------------------------------------------------------------
+# Layout tables
+
+
+def _own(table: Tag, names: list[str]) -> list[Tag]:
+    """The ``names`` descendants of ``table`` that are not inside a nested table."""
+    return [el for el in table.find_all(names) if el.find_parent("table") is table]
+
+
+def _is_layout_table(table: Tag) -> bool:
+    if table.get("role") in _LAYOUT_ROLES or table.find("table") is not None:
+        return True
+    if _own(table, ["th"]):
+        return False
+    cells = _own(table, ["td"])
+    return all(
+        sum(cell.find_parent("tr") is row for cell in cells) <= 1 for row in _own(table, ["tr"])
+    )
+
+
+def _is_blank(cell: Tag) -> bool:
+    return not cell.get_text(strip=True) and cell.find(["img", "hr"]) is None
+
+
+def _unwrap_layout_tables(safe_html: str) -> str:
+    """Replace layout tables by their cells, one ``<div>`` block each.
+
+    Marketing emails nest tables only to position things; shown (or converted to Markdown) as
+    tables they become a grid of fragments. A table is layout when it says so
+    (``role="presentation"``/``"none"``), contains another table, or is a single column
+    without headers. Data tables stay tables. Runs on already-sanitised HTML only.
+    """
+    soup = BeautifulSoup(f"<div>{safe_html}</div>", "html.parser")
+    root = soup.div
+    assert root is not None
+    layout = [table for table in root.find_all("table") if _is_layout_table(table)]
+    for table in layout:
+        blocks = []
+        for cell in _own(table, ["caption", "td", "th"]):
+            if _is_blank(cell):
+                continue
+            cell.name = "div"
+            cell.attrs = {}
+            blocks.append(cell.extract())
+        if blocks:
+            table.replace_with(*blocks)
+        else:
+            table.decompose()
+    for table in root.find_all("table"):
+        table.attrs.pop("role", None)
+    return root.decode_contents()
+
+
+# --------------------------------------------------------------------------------------------
+# Public rendering API
+
+
+def sanitize_html(html: str, *, engine: str = "nh3") -> str:
+    """Apply the one allowlist policy to untrusted HTML with the chosen engine.
+
+    Layout tables are unwrapped between two passes: the first pass gives a canonical tree to
+    inspect (with ``role`` kept on tables), the second makes the engine's output the final word.
+    """
+    _check_engine(engine)
+    if not html:
+        return ""
+    first = _clean(html, engine, keep_role=True)
+    if "<table" not in first:
+        return first
+    return _clean(_unwrap_layout_tables(first), engine)
+
+
+def _table_align(state: Any) -> None:
+    """markdown-it aligns table cells with ``style``, which the policy drops: use ``align``."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrs.pop("style", None)
+            if isinstance(style, str) and style.startswith("text-align:"):
+                token.attrSet("align", style.split(":", 1)[1].strip())
+
+
+def _markdown() -> MarkdownIt:
+    md: MarkdownIt | None = getattr(_local, "markdown", None)
+    if md is None:
+        # One instance per thread: the linkify matcher keeps per-call state on the instance.
+        md = MarkdownIt("js-default", {"breaks": True, "linkify": _LINKIFY_AVAILABLE})
+        md.core.ruler.push("aiconvos_table_align", _table_align)
+        _local.markdown = md
+    return md
+
+
+def _linkifier() -> Any:
+    linkify: Any = getattr(_local, "linkify", None)
+    if linkify is None:
+        from linkify_it import LinkifyIt
+
+        linkify = _local.linkify = LinkifyIt()
+    return linkify
+
+
+def _link(url: str, text: str) -> str:
+    return f'<a href="{htmllib.escape(url)}">{htmllib.escape(text)}</a>'
+
+
+def _linkify_line(line: str) -> str:
+    """Escape one line of plain text, turning http(s) and mailto addresses into links."""
+    spans: list[tuple[int, int, str]] = []
+    if _LINKIFY_AVAILABLE:
+        for match in _linkifier().match(line) or ():
+            spans.append((match.index, match.last_index, match.url))
+    else:
+        for match in _FALLBACK_URL_RE.finditer(line):
+            text = match.group(0).rstrip(_TRAILING_PUNCTUATION)
+            spans.append((match.start(), match.start() + len(text), text))
+    out: list[str] = []
+    position = 0
+    for start, end, url in spans:
+        if _url_scheme(url) not in URL_SCHEMES or start < position:
+            continue
+        out.append(htmllib.escape(line[position:start]))
+        out.append(_link(url, line[start:end]))
+        position = end
+    out.append(htmllib.escape(line[position:]))
+    return "".join(out)
+
+
+def _text_to_html(body: str) -> str:
+    text = body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    paragraphs = [block.strip("\n") for block in _BLANK_LINE_RE.split(text)]
+    return "\n".join(
+        "<p>" + "<br>\n".join(_linkify_line(line) for line in block.split("\n")) + "</p>"
+        for block in paragraphs
+        if block.strip()
+    )
+
+
+def render_body(body: str, content_format: str, *, engine: str = "nh3") -> str:
+    """A message body as safe HTML: the only thing a template may mark as safe.
+
+    ``text`` is escaped (paragraphs, line breaks and links kept), ``markdown`` is rendered with
+    raw HTML off, ``html`` is taken as is; all three then pass the same sanitiser.
+    """
+    content_format = _check_format(content_format)
+    _check_engine(engine)
+    if not body:
+        return ""
+    if content_format == "text":
+        raw = _text_to_html(body)
+    elif content_format == "markdown":
+        raw = _markdown().render(body)
+    else:
+        raw = body
+    return sanitize_html(raw, engine=engine)
+
+
+def html_to_markdown(html: str) -> str | None:
+    """Convert an HTML body (an email) to Markdown, or ``None`` when it cannot be converted.
+
+    The HTML is sanitised and its layout tables unwrapped first, so the Markdown keeps data
+    tables, lists and emphasis without scripts, styles or a page-sized pipe table. markdownify
+    decodes ``&lt;`` into ``<``, so its output must only ever be shown through ``render_body``.
+    """
+    try:
+        return _convert_to_markdown(html)
+    except Exception:
+        return None
+
+
+def _convert_to_markdown(html: str) -> str:
+    try:
+        cleaned = sanitize_html(html)
+        soup = BeautifulSoup(f"<div>{cleaned}</div>", "html.parser")
+        converter = markdownify.MarkdownConverter(
+            heading_style=markdownify.ATX,
+            table_infer_header=True,
+            escape_misc=True,
+        )
+        return converter.convert_soup(soup).strip()
+    except Exception as error:
+        raise ConversionFailed(f"markdownify could not convert the body: {error}") from error
+
+
+# --------------------------------------------------------------------------------------------
+# Plain text
+
+
+class _TextExtractor(HTMLParser):
+    """Text of sanitised HTML with block boundaries as line breaks."""
+
+    BLOCKS = frozenset(
+        {
+            "blockquote", "br", "caption", "dd", "div", "dl", "dt", "h1", "h2", "h3", "h4",
+            "h5", "h6", "hr", "li", "ol", "p", "pre", "table", "tbody", "tfoot", "thead", "tr",
+            "ul",
+        }
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.in_pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+        if tag == "pre":
+            self.in_pre += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+        if tag == "pre" and self.in_pre:
+            self.in_pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data if self.in_pre else _WHITESPACE_RE.sub(" ", data))
+
+
+def _html_text(safe_html: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(safe_html)
+    extractor.close()
+    return "".join(extractor.parts)
+
+
+def _plain_text(body: str, content_format: str) -> str:
+    """Plain text with line structure: text as is, html/markdown rendered then detagged."""
+    if content_format == "text":
+        return body
+    return _html_text(render_body(body, content_format))
+
+
+def _collapse(text: str) -> str:
+    return _WHITESPACE_RE.sub(" ", text).strip()
+
+
+def _shorten(text: str, limit: int) -> str:
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def preview_text(body: str, content_format: str, *, limit: int = 200) -> str:
+    """The first non-empty line of a message as plain text, for list subjects and search.
+
+    Never raises: a preview must not stop a message from being recorded or a list from showing.
+    """
+    try:
+        fmt = content_format if content_format in CONTENT_FORMATS else "text"
+        text = _plain_text(body or "", fmt)
+        for line in text.splitlines():
+            collapsed = _collapse(line)
+            if collapsed:
+                return _shorten(collapsed, limit)
+        return ""
+    except Exception:
+        try:
+            return _shorten(_collapse(re.sub(r"<[^>]*>", " ", str(body))), limit)
+        except Exception:
+            return ""
+
+
+def searchable_text(body: str, content_format: str, *, limit: int = 2000) -> str:
+    """The whole body as one line of plain text (no markup, no script/style/title), for search."""
+    content_format = _check_format(content_format)
+    if limit <= 0 or not body:
+        return ""
+    return _collapse(_plain_text(body, content_format))[:limit].rstrip()
+
+
+# --------------------------------------------------------------------------------------------
+# Time
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"unknown time zone {timezone!r}") from None
+
+
+def format_relative(moment: datetime, *, now: datetime | None = None) -> str:
+    """``"15 minutes ago"`` / ``"3 hours from now"``; naive datetimes are taken as UTC."""
+    reference = _as_utc(now) if now is not None else datetime.now(UTC)
+    return humanize.naturaltime(_as_utc(moment), when=reference)
+
+
+def format_exact(moment: datetime, *, timezone: str = "UTC") -> str:
+    """``"Mon 23 Nov 2026, 22:08 UTC"`` in ``timezone``, naming the zone, in any locale."""
+    zone = _zone(timezone)
+    local = _as_utc(moment).astimezone(zone)
+    label = local.tzname() or ""
+    if not label.isalpha():
+        label = zone.key
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
+        f"{local:%H:%M} {label}"
+    )
+
+
+def time_tag(moment: datetime, *, timezone: str = "UTC", now: datetime | None = None) -> Markup:
+    """``<time datetime="…Z" title="exact">relative</time>``: relative text, exact on hover."""
+    utc = _as_utc(moment)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        format_exact(utc, timezone=timezone),
+        format_relative(utc, now=now),
+    )

@@ -1,0 +1,179 @@
+"""The stored vocabulary of PRODUCT.md §3 with its labels, colours and icons, in one place.
+
+Every other module (validation, queries, templates) reads these tables, so adding a channel or
+a conversion kind is a change here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    VOICE = "voice"
+    EMAIL_MESSAGE = "email_message"
+    HELP_DESK = "help_desk"
+
+
+class Origin(StrEnum):
+    PROACTIVE_OUTBOUND = "proactive_outbound"
+    PORTAL_CHAT = "portal_chat"
+    CUSTOMER_REPLY = "customer_reply"
+    OPERATOR_TAKEOVER = "operator_takeover"
+
+
+class Sender(StrEnum):
+    AI = "ai"
+    OPERATOR = "operator"
+    CUSTOMER = "customer"
+
+
+class Via(StrEnum):
+    COWORKER_MESSAGE = "coworker_message"
+    HELP_DESK = "help_desk"
+    EMAIL_REPLY = "email_reply"
+
+
+class ContentFormat(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+class ConversionKind(StrEnum):
+    TOUR = "tour"
+    CUSTOMER = "customer"
+    CONTRACT = "contract"
+    BOOKING = "booking"
+    DAY_PASS = "day_pass"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    AUTO_EXECUTED = "auto_executed"
+    SNOOZED = "snoozed"
+    DEFERRED = "deferred"
+
+
+class LinkKind(StrEnum):
+    """Host records the screens may link to (keys of ``links`` and ``AICONVOS_LINK_ROLES``)."""
+
+    TOUR = "tour"
+    CUSTOMER = "customer"
+    CONTRACT = "contract"
+    BOOKING = "booking"
+    DAY_PASS = "day_pass"
+    INBOX_ITEM = "inbox_item"
+    TICKET = "ticket"
+
+
+CHANNEL_LABELS: dict[str, str] = {
+    Channel.CHAT: "Chat",
+    Channel.EMAIL: "Email (AI)",
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.VOICE: "Voice call",
+    Channel.EMAIL_MESSAGE: "Email Message",
+    Channel.HELP_DESK: "Help Desk",
+}
+
+#: Short labels for the channel tabs, where "Email (AI)" would be noisy.
+CHANNEL_TAB_LABELS: dict[str, str] = {**CHANNEL_LABELS, Channel.EMAIL: "Email"}
+
+#: Tabs always shown, in this order; other channels get a tab once they have conversations.
+FIXED_CHANNEL_TABS: tuple[str, ...] = (Channel.CHAT, Channel.EMAIL, Channel.WHATSAPP)
+
+CHANNEL_ICONS: dict[str, str] = {
+    Channel.CHAT: "fa-comments",
+    Channel.EMAIL: "fa-envelope",
+    Channel.WHATSAPP: "fa-whatsapp",
+    Channel.VOICE: "fa-phone",
+    Channel.EMAIL_MESSAGE: "fa-envelope-o",
+    Channel.HELP_DESK: "fa-life-ring",
+}
+
+ORIGIN_LABELS: dict[str, str] = {
+    Origin.PROACTIVE_OUTBOUND: "Proactive outbound (AI Inbox)",
+    Origin.PORTAL_CHAT: "Members Portal chat",
+    Origin.CUSTOMER_REPLY: "Customer reply",
+    Origin.OPERATOR_TAKEOVER: "Operator takeover",
+}
+
+SENDER_LABELS: dict[str, str] = {
+    Sender.AI: "AI assistant",
+    Sender.OPERATOR: "Operator",
+    Sender.CUSTOMER: "Customer",
+}
+
+#: Which ``via`` values each sender may use, and the label the timeline shows for the pair.
+VIA_LABELS: dict[tuple[str, str | None], str] = {
+    (Sender.AI, None): "—",
+    (Sender.OPERATOR, None): "—",
+    (Sender.CUSTOMER, None): "—",
+    (Sender.OPERATOR, Via.COWORKER_MESSAGE): "Sent via Message",
+    (Sender.OPERATOR, Via.HELP_DESK): "Escalated to Help Desk",
+    (Sender.CUSTOMER, Via.HELP_DESK): "Replied via Help Desk",
+    (Sender.CUSTOMER, Via.EMAIL_REPLY): "Replied via email",
+}
+
+
+@dataclass(frozen=True)
+class ConversionStyle:
+    label: str
+    metric_label: str
+    colour: str
+    css_class: str
+
+
+CONVERSION_STYLES: dict[str, ConversionStyle] = {
+    ConversionKind.TOUR: ConversionStyle(
+        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour"
+    ),
+    ConversionKind.CUSTOMER: ConversionStyle(
+        "Customer", "New customers", "green", "aiconvos-badge-customer"
+    ),
+    ConversionKind.CONTRACT: ConversionStyle(
+        "Contract", "Contracts created", "blue", "aiconvos-badge-contract"
+    ),
+    ConversionKind.BOOKING: ConversionStyle(
+        "Booking", "Bookings created", "orange", "aiconvos-badge-booking"
+    ),
+    ConversionKind.DAY_PASS: ConversionStyle(
+        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass"
+    ),
+}
+
+#: The metric hook names of PRODUCT.md §6 for each conversion kind.
+METRIC_KEYS: dict[str, str] = {
+    ConversionKind.BOOKING: "bookings",
+    ConversionKind.CUSTOMER: "customers",
+    ConversionKind.TOUR: "tours",
+    ConversionKind.CONTRACT: "contracts",
+    ConversionKind.DAY_PASS: "day_passes",
+}
+
+INBOX_STATUS_LABELS: dict[str, str] = {
+    InboxStatus.PENDING: "Pending",
+    InboxStatus.APPROVED: "Approved",
+    InboxStatus.REJECTED: "Rejected",
+    InboxStatus.EXPIRED: "Expired",
+    InboxStatus.AUTO_EXECUTED: "Auto-executed",
+    InboxStatus.SNOOZED: "Snoozed",
+    InboxStatus.DEFERRED: "Deferred",
+}
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The stored values of an enumeration, in declaration order (for error messages)."""
+    return tuple(member.value for member in enum)
+
+
+def via_label(sender: str, via: str | None) -> str:
+    """The timeline label for how a message travelled."""
+    return VIA_LABELS.get((sender, via), "—")

@@ -1,0 +1,93 @@
+"""The built wheel carries the templates and migrations: install it (not editable) and use it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHECK = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import flask_aiconvos
+    from flask import Flask
+    from flask_admin import Admin
+    from flask_sqlalchemy import SQLAlchemy
+
+    from flask_aiconvos import AIConversations
+    from flask_aiconvos.migration import upgrade
+
+    package = Path(flask_aiconvos.__file__).parent
+    assert str(package).startswith(sys.prefix), package
+    assert (package / "py.typed").is_file()
+    assert (package / "templates" / "aiconvos" / "list.html").is_file()
+    assert (package / "migrations" / "env.py").is_file()
+
+    app = Flask("wheel_host")
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite:///" + sys.argv[1], SECRET_KEY="x")
+    db = SQLAlchemy(app)
+    ext = AIConversations(app, db=db, admin=Admin(app), role_checker=lambda user, role: True)
+    with app.app_context():
+        upgrade()
+        conv = ext.start_conversation(channel="chat", origin="portal_chat", subject="From the wheel")
+        ext.add_message(conv.id, sender="customer", body="**hello**", content_format="markdown")
+    client = app.test_client()
+    listing = client.get("/admin/ai-conversations/")
+    assert listing.status_code == 200, listing.status_code
+    assert "From the wheel" in listing.get_data(as_text=True)
+    detail = client.get(f"/admin/ai-conversations/details/?id={conv.id}")
+    assert detail.status_code == 200 and "<strong>hello</strong>" in detail.get_data(as_text=True)
+    print("wheel ok", package)
+    """
+)
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_renders_a_page(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = dist.glob("flask_aiconvos-*.whl")
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    # The dependencies come from this test environment (no network needed); the package itself
+    # comes only from the wheel.
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    new_purelib = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True,
+        ).strip()
+    )
+    (new_purelib / "test_dependencies.pth").write_text(str(purelib) + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    result = subprocess.run(
+        [str(python), "-c", CHECK, str(tmp_path / "wheel.db")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "wheel ok" in result.stdout
+    assert str(env_dir) in result.stdout
