@@ -87,7 +87,7 @@ class FreshContextClient(FlaskClient):
     Flask-Login's cached user) would leak from one request into the next.
     """
 
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -100,7 +100,7 @@ def reset_tables(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'aiconvos.db'}"
         return
@@ -110,7 +110,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
     yield request.param
 
 
-def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:  # noqa: ANN003
+def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
     """A host application as a real one would wire the extension (PRODUCT.md §6)."""
     app = Flask("host_app")
     app.config.update(
@@ -135,7 +135,7 @@ def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
     login.login_view = "login"
 
     @login.request_loader
-    def load_from_header(request):  # noqa: ANN001, ANN202
+    def load_from_header(request):
         return USERS.get(request.headers.get("X-Test-User", ""))
 
     @app.route("/login")
@@ -143,9 +143,7 @@ def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
         return "login page"
 
     for kind, endpoint in HOST_ENDPOINTS.items():
-        app.add_url_rule(
-            f"/host/{kind}/<id>", endpoint, lambda id, kind=kind: f"{kind} {id}"
-        )
+        app.add_url_rule(f"/host/{kind}/<id>", endpoint, lambda id, kind=kind: f"{kind} {id}")
 
     @app.route("/whoami")
     def whoami() -> str:
@@ -154,9 +152,7 @@ def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
         return current_user.id
 
     aiconvos = AIConversations()
-    aiconvos.init_app(
-        app, db=db, admin=admin, links=links, scope=scope, role_checker=role_checker
-    )
+    aiconvos.init_app(app, db=db, admin=admin, links=links, scope=scope, role_checker=role_checker)
     app.extensions["test_db"] = db
     return app, aiconvos
 
@@ -200,7 +196,7 @@ def as_user(name: str | None) -> dict[str, str]:
     return {"X-Test-User": name} if name else {}
 
 
-def soup(response) -> BeautifulSoup:  # noqa: ANN001
+def soup(response) -> BeautifulSoup:
     assert response.status_code == 200, response.status_code
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
@@ -210,7 +206,7 @@ def count_queries(engine: sa.Engine) -> Iterator[list[str]]:
     """Collect the SQL statements run on ``engine`` inside the block."""
     statements: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", before)
@@ -218,4 +214,3 @@ def count_queries(engine: sa.Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
-

@@ -6,17 +6,16 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from conftest import make_host_app
 
 from flask_aiconvos import Conversation, Conversion, Message
-
-from conftest import make_host_app
 
 WRITERS = 4
 PER_WRITER = 20
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
-def run_writers(database_url: str, target) -> list[BaseException]:  # noqa: ANN001
+def run_writers(database_url: str, target) -> list[BaseException]:
     """Run ``target(ext, writer_index)`` in WRITERS threads, each with its own app and engine."""
     errors: list[BaseException] = []
     barrier = threading.Barrier(WRITERS)
@@ -45,10 +44,12 @@ def test_concurrent_messages_and_conversions(app, aiconvos, db, database_url):
     conv = aiconvos.start_conversation(channel="whatsapp", origin="customer_reply", started_at=T0)
     conv_id = conv.id
 
-    def write(ext, index: int) -> None:  # noqa: ANN001
+    def write(ext, index: int) -> None:
         for n in range(PER_WRITER):
             moment = T0 + timedelta(seconds=index * 1000 + n + 1)
-            ext.add_message(conv_id, sender="customer", body=f"writer {index} message {n}", sent_at=moment)
+            ext.add_message(
+                conv_id, sender="customer", body=f"writer {index} message {n}", sent_at=moment
+            )
             ext.record_conversion(conv_id, kind="booking", target_id=f"B-{n % 5}")
 
     assert run_writers(database_url, write) == []
@@ -58,7 +59,9 @@ def test_concurrent_messages_and_conversions(app, aiconvos, db, database_url):
         sa.select(sa.func.count()).select_from(Message).where(Message.conversation_id == conv_id)
     )
     conversions = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Conversion).where(Conversion.conversation_id == conv_id)
+        sa.select(sa.func.count())
+        .select_from(Conversion)
+        .where(Conversion.conversation_id == conv_id)
     )
     assert messages == stored.message_count == WRITERS * PER_WRITER
     assert conversions == stored.booking_count == 5
@@ -72,7 +75,7 @@ def test_racing_duplicates_of_one_external_id_store_one_message(app, aiconvos, d
     conv_id = conv.id
     returned: list[int] = []
 
-    def write(ext, index: int) -> None:  # noqa: ANN001
+    def write(ext, index: int) -> None:
         for n in range(PER_WRITER):
             msg = ext.add_message(conv_id, sender="customer", body="dup", external_id=f"wamid.{n}")
             returned.append(msg.id)

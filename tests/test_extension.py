@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import as_user, soup
 from flask import Flask
 from flask_admin import Admin
 from flask_sqlalchemy import SQLAlchemy
@@ -10,10 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_aiconvos import AIConversations, ConfigurationError
 from flask_aiconvos.extension import CONFIG_DEFAULTS
 
-from conftest import as_user, soup
 
-
-def bare_app(**config) -> tuple[Flask, SQLAlchemy, Admin]:  # noqa: ANN003
+def bare_app(**config) -> tuple[Flask, SQLAlchemy, Admin]:
     app = Flask("bare")
     app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="x", **config)
     db = SQLAlchemy(app)

@@ -6,14 +6,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import Result
+from conftest import reset_tables
 
 from flask_aiconvos import migration
 from flask_aiconvos.models import metadata
 
-from conftest import reset_tables
 
-
-def _include(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def _include(obj, name, type_, reflected, compare_to):
     if type_ == "table":
         return name.startswith("aiconvos_") and name != migration.VERSION_TABLE
     return True
@@ -82,4 +81,9 @@ def test_cli_db_upgrade_and_seed(app, db):
     assert "already recorded" in again.output
     bad = runner.invoke(args=["aiconvos", "seed-demo", "--conversations", "0"])
     assert bad.exit_code != 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(metadata.tables["aiconvos_conversation"])) == 12
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(metadata.tables["aiconvos_conversation"])
+        )
+        == 12
+    )

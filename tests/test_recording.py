@@ -21,7 +21,7 @@ from flask_aiconvos import (
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
-def row_counts(db) -> dict[str, int]:  # noqa: ANN001
+def row_counts(db) -> dict[str, int]:
     return {
         model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
         for model in (Conversation, Message, Conversion, InboxItem, EscalationTicket)
@@ -107,7 +107,9 @@ def test_conversion_inbox_escalation_do_not_move_activity(aiconvos, db):
 def test_message_formats_are_rendered_once_at_recording(aiconvos):
     conv = aiconvos.start_conversation(channel="email", origin="proactive_outbound")
     html = aiconvos.add_message(
-        conv.id, sender="ai", body="<p>Hi <script>alert(1)</script><b>there</b></p>",
+        conv.id,
+        sender="ai",
+        body="<p>Hi <script>alert(1)</script><b>there</b></p>",
         content_format="html",
     )
     assert "<script" not in html.rendered_html and "<b>there</b>" in html.rendered_html
@@ -140,8 +142,14 @@ def test_markdownify_channels_config(app, aiconvos, database_url):
             wa = ext.start_conversation(channel="whatsapp", origin="customer_reply")
             em = ext.start_conversation(channel="email", origin="customer_reply")
             body = "<p><em>Hi</em></p>"
-            assert ext.add_message(wa.id, sender="ai", body=body, content_format="html").content_format == "markdown"
-            assert ext.add_message(em.id, sender="ai", body=body, content_format="html").content_format == "html"
+            assert (
+                ext.add_message(wa.id, sender="ai", body=body, content_format="html").content_format
+                == "markdown"
+            )
+            assert (
+                ext.add_message(em.id, sender="ai", body=body, content_format="html").content_format
+                == "html"
+            )
             kept = ext.add_message(
                 wa.id, sender="ai", body=body, content_format="html", convert_to_markdown=False
             )
@@ -182,7 +190,9 @@ def test_link_inbox_item_again_updates_status(aiconvos, db):
 
 def test_escalate_again_updates_subject(aiconvos, db):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
-    ticket = aiconvos.escalate(conv.id, ticket_id="T-99", subject="Payment inquiry for invoice #1234")
+    ticket = aiconvos.escalate(
+        conv.id, ticket_id="T-99", subject="Payment inquiry for invoice #1234"
+    )
     again = aiconvos.escalate(conv.id, ticket_id="T-99", subject="Payment inquiry (updated)")
     assert again.id == ticket.id and again.subject == "Payment inquiry (updated)"
     assert db.session.get(Conversation, conv.id).ticket_count == 1
@@ -220,7 +230,11 @@ START_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field", "says"), START_ERRORS, ids=[e[1] + str(i) for i, e in enumerate(START_ERRORS)])
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    START_ERRORS,
+    ids=[e[1] + str(i) for i, e in enumerate(START_ERRORS)],
+)
 def test_start_conversation_rejects(aiconvos, db, changes, field, says):
     kwargs = {"channel": "chat", "origin": "portal_chat", **changes}
     with pytest.raises(InvalidRecord) as raised:
@@ -249,7 +263,11 @@ MESSAGE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "field", "says"), MESSAGE_ERRORS, ids=[e[1] + str(i) for i, e in enumerate(MESSAGE_ERRORS)])
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    MESSAGE_ERRORS,
+    ids=[e[1] + str(i) for i, e in enumerate(MESSAGE_ERRORS)],
+)
 def test_add_message_rejects(aiconvos, db, changes, field, says):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
     kwargs = {"sender": "customer", "body": "Hi", **changes}
@@ -266,17 +284,31 @@ OTHER_ERRORS = [
     ("record_conversion", {"kind": "invoice", "target_id": "1"}, "kind", "tour, customer"),
     ("record_conversion", {"kind": "tour", "target_id": ""}, "target_id", "blank"),
     ("record_conversion", {"kind": "tour", "target_id": None}, "target_id", "required"),
-    ("record_conversion", {"kind": "tour", "target_id": "1", "occurred_at": datetime(2026, 1, 1)}, "occurred_at", "timezone-aware"),
+    (
+        "record_conversion",
+        {"kind": "tour", "target_id": "1", "occurred_at": datetime(2026, 1, 1)},
+        "occurred_at",
+        "timezone-aware",
+    ),
     ("link_inbox_item", {"item_id": "I", "status": "done"}, "status", "auto_executed"),
     ("link_inbox_item", {"item_id": None, "status": "pending"}, "item_id", "required"),
-    ("link_inbox_item", {"item_id": "I", "status": "pending", "title": "t" * 301}, "title", "limit is 300"),
+    (
+        "link_inbox_item",
+        {"item_id": "I", "status": "pending", "title": "t" * 301},
+        "title",
+        "limit is 300",
+    ),
     ("escalate", {"ticket_id": "T", "subject": ""}, "subject", "blank"),
     ("escalate", {"ticket_id": "T", "subject": None}, "subject", "required"),
     ("escalate", {"ticket_id": " ", "subject": "x"}, "ticket_id", "blank"),
 ]
 
 
-@pytest.mark.parametrize(("method", "kwargs", "field", "says"), OTHER_ERRORS, ids=[f"{e[0]}-{e[2]}{i}" for i, e in enumerate(OTHER_ERRORS)])
+@pytest.mark.parametrize(
+    ("method", "kwargs", "field", "says"),
+    OTHER_ERRORS,
+    ids=[f"{e[0]}-{e[2]}{i}" for i, e in enumerate(OTHER_ERRORS)],
+)
 def test_other_writes_reject(aiconvos, db, method, kwargs, field, says):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
     with pytest.raises(InvalidRecord) as raised:
