@@ -2,20 +2,27 @@
 
 One grouped query (conversations and per-kind conversion counts per channel, over the current
 search, date range and tenant scope) feeds the metrics, the tab counts, the channel comparison and
-the pager's total, so those figures can never disagree with each other or with the rows.
+the pager's total, so those figures can never disagree with each other or with the rows. Without
+a search it reads the write-time counters (``counters``: per day and month, channel and tenant)
+instead of the conversations; a search counts the matching rows, found through the trigram index
+(``search_index``) where the database has one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.visitors import InternalTraversal
 
+from . import counters, search_index
 from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message
 from .recording import search_term
 from .vocab import (
@@ -40,6 +47,12 @@ RANGE_PRESETS: dict[str, str] = {
 }
 
 
+#: Conversations start from 1970 up to the end of 9998 (the recording API refuses other years);
+#: a date range bound outside that span is moved onto it.
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 class BadListArgument(ValueError):
     """A list-page query parameter that cannot be understood (answered with 400)."""
 
@@ -59,7 +72,13 @@ class ListFilters:
 
     @property
     def search_words(self) -> list[str]:
-        return self.search.split(" ") if self.search else []
+        """The search as matched: lower-cased words, each a literal substring."""
+        return search_term(self.search).split(" ") if self.search else []
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a search or a date range hides some conversations (the tab aside)."""
+        return bool(self.search) or self.range != "all"
 
 
 def _month_start(day: date) -> date:
@@ -78,11 +97,12 @@ def _parse_day(name: str, value: str) -> date:
 
 
 def clean_search(raw: str | None) -> str | None:
-    """The typed search as matched: control characters dropped, spaces folded, bounded."""
+    """The typed search, as shown and matched: control characters dropped, spaces folded,
+    bounded; its case is kept for display (``ListFilters.search_words`` lower-cases it)."""
     if raw is None:
         return None
     text = "".join(ch if ch.isprintable() else " " for ch in raw[: SEARCH_MAX_CHARS * 4])
-    words = search_term(text)[:SEARCH_MAX_CHARS].split()[:SEARCH_MAX_WORDS]
+    words = " ".join(text.split())[:SEARCH_MAX_CHARS].split()[:SEARCH_MAX_WORDS]
     return " ".join(words) or None
 
 
@@ -107,7 +127,7 @@ def parse_list_args(
         date_from = _parse_day("from", raw_from) if raw_from else None
         date_to = _parse_day("to", raw_to) if raw_to else None
         if date_from and date_to and date_from > date_to:
-            raise BadListArgument("from must not be after to")
+            date_from, date_to = date_to, date_from
         preset = "custom"
     elif preset is None or preset == "all":
         preset = "all"
@@ -126,8 +146,16 @@ def parse_list_args(
             "or from=YYYY-MM-DD&to=YYYY-MM-DD"
         )
 
-    def local_midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    def local_midnight(day: date | None) -> datetime | None:
+        """Midnight starting ``day`` in the configured zone, in UTC, moved onto the span
+        conversations can start in (which selects the same ones); off the scale: no bound."""
+        if day is None:
+            return None
+        try:
+            moment = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+        except OverflowError:
+            return None
+        return min(max(moment, EARLIEST_START), LATEST_START)
 
     return ListFilters(
         channel=channel,
@@ -135,9 +163,9 @@ def parse_list_args(
         range=preset,
         date_from=date_from,
         date_to=date_to,
-        started_from=local_midnight(date_from) if date_from else None,
+        started_from=local_midnight(date_from),
         started_to=local_midnight(date_to + timedelta(days=1))
-        if date_to and date_to < date.max - timedelta(days=1)
+        if date_to is not None and date_to < date.max
         else None,
         tenant=tenant,
     )
@@ -147,8 +175,42 @@ def _like_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def conditions(filters: ListFilters, *, with_channel: bool = True) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the current view (tenant scope always; channel optional)."""
+#: A search word that looks like (part of) a phone number: digits with ``+ - ( ) .``.
+_PHONE_WORD = re.compile(r"^\+?[0-9().\-]+$")
+
+
+def _contains(word: str) -> ColumnElement[bool]:
+    return Conversation.search_text.like(f"%{_like_escape(word)}%", escape="\\")
+
+
+def word_alternatives(word: str) -> list[str]:
+    """What one search word may match: itself, and for a phone-like word its bare digits too.
+
+    The stored search text holds a phone identifier as typed and as bare digits, so
+    "+447700900123" finds "+44 7700 900123".
+    """
+    digits = "".join(ch for ch in word if ch.isdigit())
+    if _PHONE_WORD.match(word) and len(digits) >= 3 and digits != word:
+        return [word, digits]
+    return [word]
+
+
+def _word_condition(word: str) -> ColumnElement[bool]:
+    """A search word as a literal substring (any of its alternatives)."""
+    alternatives = word_alternatives(word)
+    if len(alternatives) > 1:
+        return or_(*(_contains(alternative) for alternative in alternatives))
+    return _contains(word)
+
+
+def conditions(
+    filters: ListFilters, *, with_channel: bool = True, indexed: bool = False
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the current view (tenant scope always; channel optional).
+
+    With ``indexed`` (the database has the SQLite search index) the search words also narrow
+    the rows through the index first; the ``LIKE`` conditions still decide.
+    """
     c = Conversation
     where: list[ColumnElement[bool]] = []
     if filters.tenant is not None:
@@ -160,8 +222,16 @@ def conditions(filters: ListFilters, *, with_channel: bool = True) -> list[Colum
     if filters.started_to is not None:
         where.append(c.started_at < filters.started_to)
     for word in filters.search_words:
-        where.append(c.search_text.like(f"%{_like_escape(word)}%", escape="\\"))
+        where.append(_word_condition(word))
+    if indexed and filters.search_words:
+        narrowed = search_index.narrowing([word_alternatives(w) for w in filters.search_words])
+        if narrowed is not None:
+            where.append(narrowed)
     return where
+
+
+def _indexed(session: Session, filters: ListFilters) -> bool:
+    return bool(filters.search_words) and search_index.enabled(session)
 
 
 # --- metrics, tabs and channel comparison: one grouped query -----------------------------------
@@ -183,10 +253,15 @@ class ChannelFigures:
 
     @property
     def label(self) -> str:
+        if self.channel == "all":
+            return "All channels"
         return CHANNEL_LABELS.get(self.channel, self.channel)
 
+    def count(self, kind: str) -> int:
+        return self.conversions.get(kind, 0)
+
     def rate(self, kind: str) -> float:
-        return percent(self.conversions.get(kind, 0), self.conversations)
+        return percent(self.count(kind), self.conversations)
 
 
 @dataclass(frozen=True)
@@ -206,6 +281,25 @@ class Overview:
     tabs: list[Tab]
     by_channel: list[ChannelFigures] = field(default_factory=list)
 
+    @property
+    def all_channels(self) -> ChannelFigures:
+        """Every channel of the comparison together (its last row)."""
+        return ChannelFigures(
+            "all",
+            sum(fig.conversations for fig in self.by_channel),
+            {
+                kind: sum(fig.count(kind) for fig in self.by_channel)
+                for kind in values(ConversionKind)
+            },
+        )
+
+    def best_rate(self, kind: str) -> float | None:
+        """The highest non-zero rate of ``kind`` when several channels are compared."""
+        if len(self.by_channel) < 2:
+            return None
+        best = max(fig.rate(kind) for fig in self.by_channel)
+        return best or None
+
 
 def percent(count: int, total: int) -> float:
     """``100 * n / total`` to one decimal; no conversations gives 0.0."""
@@ -217,20 +311,36 @@ def _flag(kind: str) -> Any:
     return func.coalesce(func.sum(case((column > 0, 1), else_=0)), 0)
 
 
-def overview(session: Session, filters: ListFilters) -> Overview:
+def _channel_totals(
+    session: Session, filters: ListFilters
+) -> list[tuple[str, int, dict[str, int]]]:
+    """Per channel: conversations of the view (the tab aside) and how many have each kind.
+
+    Without a search the write-time counters answer (``counters``); a search counts its rows.
+    """
+    if not filters.search_words and counters.usable_for(filters.tenant):
+        return counters.channel_totals(
+            session,
+            tenant=filters.tenant,
+            started_from=filters.started_from,
+            started_to=filters.started_to,
+        )
     kinds = values(ConversionKind)
     stmt = (
         select(Conversation.channel, func.count(), *(_flag(kind) for kind in kinds))
-        .where(*conditions(filters, with_channel=False))
+        .where(*conditions(filters, with_channel=False, indexed=_indexed(session, filters)))
         .group_by(Conversation.channel)
     )
-    by_channel = [
-        ChannelFigures(
-            channel=row[0],
-            conversations=int(row[1]),
-            conversions={kind: int(row[2 + i]) for i, kind in enumerate(kinds)},
-        )
+    return [
+        (row[0], int(row[1]), {kind: int(row[2 + i]) for i, kind in enumerate(kinds)})
         for row in session.execute(stmt)
+    ]
+
+
+def overview(session: Session, filters: ListFilters) -> Overview:
+    by_channel = [
+        ChannelFigures(channel=channel, conversations=count, conversions=conversions)
+        for channel, count, conversions in _channel_totals(session, filters)
     ]
     order = {channel: i for i, channel in enumerate(values(Channel))}
     by_channel.sort(key=lambda fig: order.get(fig.channel, len(order)))
@@ -276,20 +386,92 @@ def page_of_rows(
     sort: str = "last_activity_at",
     descending: bool = True,
 ) -> list[Conversation]:
-    """The rows of one page, newest activity first, ties broken by id so paging is stable."""
+    """The rows of one page, newest activity first, ties broken by id so paging is stable.
+
+    The page's ids are found first, from an index alone where one covers the filters (the
+    rows skipped by a deep page and the rows of a date range are never read), then its rows.
+    """
     offset = page * page_size
     if offset >= total:
         return []
     column = SORTABLE_COLUMNS[sort]
     order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
-    stmt: Select[tuple[Conversation]] = (
-        select(Conversation)
-        .where(*conditions(filters))
-        .order_by(*order)
+    where = conditions(filters, indexed=_indexed(session, filters))
+    inner_order = order
+    plan = _range_plan(session, filters, total, sort)
+    if plan == "walk":
+        unranged = replace(filters, started_from=None, started_to=None)
+        started = _NoIndex(Conversation.started_at)
+        where = conditions(unranged)
+        if filters.started_from is not None:
+            where.append(started >= filters.started_from)
+        if filters.started_to is not None:
+            where.append(started < filters.started_to)
+    elif plan == "sort":
+        inner_order = (_NoIndex(column).desc(), _NoIndex(Conversation.id).desc())
+        if not descending:
+            inner_order = (_NoIndex(column), _NoIndex(Conversation.id))
+    ids = (
+        select(Conversation.id)
+        .where(*where)
+        .order_by(*inner_order)
         .offset(offset)
         .limit(page_size)
+        .subquery()
+    )
+    stmt: Select[tuple[Conversation]] = (
+        select(Conversation).join(ids, Conversation.id == ids.c.id).order_by(*order)
     )
     return list(session.scalars(stmt))
+
+
+#: A date range holding at most this many conversations of the view is read from a
+#: start-ordered index and sorted; a larger one is read along the activity index.
+RANGE_SORT_LIMIT = 50_000
+
+
+def _range_plan(session: Session, filters: ListFilters, total: int, sort: str) -> str | None:
+    """How SQLite must read a date-ranged page: ``"sort"`` the range's rows, read from a
+    start-ordered index, or ``"walk"`` the activity index until the page is full.
+
+    Without statistics its planner cannot tell a short old range (walking would pass over
+    every newer conversation) from a long one (sorting would sort most of the table) or from
+    one that reaches the present (its conversations are the first ones walked); the counters
+    can: ``total`` is exact. PostgreSQL's planner weighs both from its statistics.
+    """
+    if (
+        sort != "last_activity_at"
+        or filters.search_words
+        or (filters.started_from is None and filters.started_to is None)
+        or session.get_bind().dialect.name != "sqlite"
+    ):
+        return None
+    recent = filters.started_to is None or filters.started_to > datetime.now(UTC) - timedelta(
+        days=1
+    )
+    return "walk" if recent or total > RANGE_SORT_LIMIT else "sort"
+
+
+class _NoIndex(ColumnElement[Any]):
+    """A column SQLite's planner may not use an index for (``+column``); the column elsewhere."""
+
+    __visit_name__ = "aiconvos_no_index"
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_NoIndex)
+def _compile_no_index(element: _NoIndex, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_NoIndex, "sqlite")
+def _compile_no_index_sqlite(element: _NoIndex, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
 
 
 @dataclass(frozen=True)
@@ -300,31 +482,42 @@ class Badge:
 
 
 def badges_for(session: Session, rows: Sequence[Conversation]) -> dict[int, list[Badge]]:
-    """Conversion badges of the rows on a page, in one query for the whole page."""
+    """Conversion badges of the rows on a page, in one query for the whole page.
+
+    Only the newest record of each kind (latest ``occurred_at``, then latest id) and the
+    kind's count come back, however many records a conversation has.
+    """
     wanted = [row.id for row in rows if any(row.conversion_count(k) for k in METRIC_KEYS)]
     result: dict[int, list[Badge]] = {row.id: [] for row in rows}
     if not wanted:
         return result
-    newest: dict[tuple[int, str], tuple[datetime, int, str]] = {}
-    counts: dict[tuple[int, str], int] = {}
+    per_kind = (Conversion.conversation_id, Conversion.kind)
+    ranked = (
+        select(
+            Conversion.conversation_id,
+            Conversion.kind,
+            Conversion.target_id,
+            func.row_number()
+            .over(
+                partition_by=per_kind,
+                order_by=(Conversion.occurred_at.desc(), Conversion.id.desc()),
+            )
+            .label("position"),
+            func.count().over(partition_by=per_kind).label("records"),
+        )
+        .where(Conversion.conversation_id.in_(wanted))
+        .subquery()
+    )
     stmt = select(
-        Conversion.conversation_id,
-        Conversion.kind,
-        Conversion.target_id,
-        Conversion.occurred_at,
-        Conversion.id,
-    ).where(Conversion.conversation_id.in_(wanted))
-    for conv_id, kind, target, occurred, conv_row_id in session.execute(stmt):
-        key = (conv_id, kind)
-        counts[key] = counts.get(key, 0) + 1
-        if key not in newest or (occurred, conv_row_id) > newest[key][:2]:
-            newest[key] = (occurred, conv_row_id, target)
+        ranked.c.conversation_id, ranked.c.kind, ranked.c.target_id, ranked.c.records
+    ).where(ranked.c.position == 1)
+    found = {
+        (conv_id, kind): Badge(kind, int(records), target)
+        for conv_id, kind, target, records in session.execute(stmt)
+    }
+    order = values(ConversionKind)
     for conv_id in wanted:
-        for kind in values(ConversionKind):
-            if (conv_id, kind) in counts:
-                result[conv_id].append(
-                    Badge(kind, counts[(conv_id, kind)], newest[(conv_id, kind)][2])
-                )
+        result[conv_id] = [found[(conv_id, kind)] for kind in order if (conv_id, kind) in found]
     return result
 
 

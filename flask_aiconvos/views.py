@@ -8,13 +8,12 @@ for everyone, before any of its code runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
-from flask_login import login_url
 from markupsafe import Markup
 
 from . import queries, rendering
@@ -27,6 +26,7 @@ from .vocab import (
     INBOX_STATUS_LABELS,
     ORIGIN_LABELS,
     SENDER_LABELS,
+    ConversionKind,
     via_label,
 )
 
@@ -34,6 +34,23 @@ from .vocab import (
 SERVED_ENDPOINTS = frozenset({"index_view", "details_view"})
 #: Query parameters of the list page that stay in the URL through paging, sorting and search.
 LIST_PARAMETERS = ("channel", "search", "range", "from", "to")
+#: The conversion rates the channel comparison shows, in the order of the metrics.
+COMPARISON_KINDS = (
+    ConversionKind.BOOKING,
+    ConversionKind.CUSTOMER,
+    ConversionKind.TOUR,
+    ConversionKind.CONTRACT,
+)
+#: What the list page's own links and forms keep: those parameters and Flask-Admin's sort order.
+KEPT_PARAMETERS = (*LIST_PARAMETERS, "sort", "desc")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_day(day: date) -> str:
+    """``"18 Nov 2026"``, the same in any locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _state() -> Any:
@@ -68,6 +85,7 @@ class RowView:
     badges: list[BadgeView]
     customer: str
     customer_is_identifier: bool
+    customer_url: str | None
     channel: str
     channel_label: str
     last_activity: Markup
@@ -75,15 +93,23 @@ class RowView:
 
 
 def customer_display(conversation: Conversation) -> tuple[str, bool]:
-    """``Name • Company`` when linked to a customer, else the external identifier."""
-    if conversation.customer_id is not None or conversation.customer_name:
-        parts = [p for p in (conversation.customer_name, conversation.customer_company) if p]
-        if parts:
-            return " • ".join(parts), False
-        if conversation.customer_id is not None:
-            return f"Customer {conversation.customer_id}", False
+    """``Name • Company`` when linked to a customer, else the external identifier.
+
+    Returns the text and whether it is an identifier rather than a name. A linked customer
+    without a stored name shows the identifier, then ``Customer <id>``; a conversation with no
+    identifier shows the name it was given, if any.
+    """
+    named = " • ".join(
+        part for part in (conversation.customer_name, conversation.customer_company) if part
+    )
+    if conversation.customer_id is not None and named:
+        return named, False
     if conversation.external_identifier:
         return conversation.external_identifier, True
+    if conversation.customer_id is not None:
+        return f"Customer {conversation.customer_id}", False
+    if named:
+        return named, False
     return "Unknown", True
 
 
@@ -132,8 +158,10 @@ class ConversationView(ModelView):
         user = current_user()
         if user is None or not getattr(user, "is_authenticated", False):
             manager = getattr(current_app, "login_manager", None)
-            if manager is not None and manager.login_view:
-                return redirect(login_url(manager.login_view, next_url=request.full_path))
+            if manager is not None:
+                # Flask-Login's own answer: the host's unauthorized handler, else its login view
+                # (per blueprint) with ``next``, else 401.
+                return manager.unauthorized()
             abort(401)
         abort(403)
 
@@ -178,14 +206,56 @@ class ConversationView(ModelView):
         args["filters"] = filters
         args["range_presets"] = queries.RANGE_PRESETS
         args["list_url"] = self._list_url
+        args["kept_args"] = self._kept_args
         args["aiconvos_timezone"] = state.timezone
+        args["format_day"] = format_day
+        args["activity_sort"] = [name for name, _ in self._list_columns].index("last_activity_at")
+        args["comparison_kinds"] = [
+            (kind, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
+        ]
         return super().index_view()
 
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin's list arguments, keeping only this view's own extra parameters.
+
+        Flask-Admin passes every other query parameter to ``url_for`` when it builds the sort and
+        pager links, so ``?endpoint=x`` or ``?_method=POST`` would answer 500 and ``?_external=1``
+        would rewrite the links. The search is re-emitted as it is matched: cleaned and bounded.
+        """
+        view_args = super()._get_list_extra_args()
+        view_args.extra_args = {
+            key: value for key, value in view_args.extra_args.items() if key in LIST_PARAMETERS
+        }
+        view_args.search = queries.clean_search(view_args.search)
+        view_args.page = max(view_args.page or 0, 0)
+        return view_args
+
+    @staticmethod
+    def _kept_args(*dropped: str) -> list[tuple[str, str]]:
+        """The kept parameters of the current request but ``dropped`` (a form's hidden inputs).
+
+        The search is kept as it is matched (cleaned, bounded), the sort only when it is a number;
+        the other parameters were validated already (anything else answered 400).
+        """
+        kept = []
+        for key in KEPT_PARAMETERS:
+            value = request.args.get(key)
+            if key == "search":
+                value = queries.clean_search(value)
+            elif key in ("sort", "desc") and not (value and value.isascii() and value.isdigit()):
+                value = None
+            if value and key not in dropped:
+                kept.append((key, value))
+        return kept
+
     def _list_url(self, **changes: Any) -> str:
-        """The list URL with the current parameters, some changed (``None`` drops one)."""
-        params = {k: request.args.get(k) for k in LIST_PARAMETERS if request.args.get(k)}
+        """The list URL with the kept parameters, some changed (``None`` drops one).
+
+        Changing anything but the page starts again from the first page.
+        """
+        params = dict(self._kept_args())
         for key, value in changes.items():
-            if value is None or value == "":
+            if value is None or value == "" or (key == "page" and value == 0):
                 params.pop(key, None)
             else:
                 params[key] = value
@@ -207,8 +277,10 @@ class ConversationView(ModelView):
         overview = queries.overview(session, list_filters)
         size = page_size or self.page_size
         page_number = max(page or 0, 0)
-        sort = sort_column if sort_column in queries.SORTABLE_COLUMNS else "last_activity_at"
-        descending = True if sort_column is None else bool(sort_desc)
+        if sort_column in queries.SORTABLE_COLUMNS:
+            sort, descending = sort_column, bool(sort_desc)
+        else:  # no sort, or a column that is not sortable: newest activity first
+            sort, descending = "last_activity_at", True
         rows = queries.page_of_rows(
             session,
             list_filters,
@@ -222,8 +294,15 @@ class ConversationView(ModelView):
         user = current_user()
         now = _now()
         views = [self._row_view(row, badges[row.id], user, now, state) for row in rows]
-        self._template_args["overview"] = overview
-        self._template_args["rows"] = views
+        last_page = max((overview.total - 1) // size, 0)
+        args = self._template_args
+        args["overview"] = overview
+        args["active_tab"] = next(tab for tab in overview.tabs if tab.active)
+        args["rows"] = views
+        args["first_shown"] = page_number * size + 1 if views else 0
+        args["last_shown"] = page_number * size + len(views)
+        args["past_end"] = not views and page_number > last_page
+        args["last_page_url"] = self._list_url(page=last_page)
         return overview.total, rows
 
     def _row_view(
@@ -253,6 +332,7 @@ class ConversationView(ModelView):
             ],
             customer=customer,
             customer_is_identifier=is_identifier,
+            customer_url=state.access.link_for(user, "customer", row.customer_id),
             channel=row.channel,
             channel_label=CHANNEL_LABELS.get(row.channel, row.channel),
             last_activity=rendering.time_tag(

@@ -87,6 +87,11 @@ class FreshContextClient(FlaskClient):
     Flask-Login's cached user) would leak from one request into the next.
     """
 
+    def __enter__(self) -> FreshContextClient:
+        # pytest-flask opens the client with ``with``; preserving request contexts would push
+        # them inside the per-request app context below, so they are never preserved.
+        return self
+
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
