@@ -22,7 +22,9 @@ Scope = Callable[[], Any]
 
 
 def default_role_checker(user: Any, role: str) -> bool:
-    """PRODUCT.md §6: anonymous has no role; else ``has_role()``, else ``role in user.roles``."""
+    """Whether ``user`` holds ``role``: never when anonymous (or not authenticated); else
+    ``user.has_role(role)`` when the user has that method; else ``role in user.roles``, whose
+    items are role names or objects with a ``.name``."""
     if user is None or getattr(user, "is_anonymous", False):
         return False
     if not getattr(user, "is_authenticated", True):
@@ -30,7 +32,12 @@ def default_role_checker(user: Any, role: str) -> bool:
     has_role = getattr(user, "has_role", None)
     if callable(has_role):
         return bool(has_role(role))
-    roles: Iterable[Any] = getattr(user, "roles", None) or ()
+    roles = getattr(user, "roles", None)
+    if isinstance(roles, str):
+        # One role name, not a collection: never a substring match.
+        return roles == role
+    if not isinstance(roles, Iterable):
+        return False
     for held in roles:
         name = held if isinstance(held, str) else getattr(held, "name", None)
         if name == role:
@@ -48,13 +55,29 @@ def current_user() -> Any:
 
 
 def is_safe_link(url: object) -> bool:
-    """Only a relative path or an http(s) URL may become an ``href``."""
-    if not isinstance(url, str) or not url or any(ord(ch) < 32 for ch in url):
+    """Only a relative URL (same site) or an absolute http(s) URL may become an ``href``.
+
+    Refused: any other scheme (``javascript:``, ``data:``, ``vbscript:``, ``mailto:``),
+    protocol-relative ``//host`` (and ``\\host``, ``/\\host``, which browsers read the same way),
+    control characters, surrounding white space and backslashes, which browsers strip or rewrite
+    before they read the scheme.
+    """
+    if not isinstance(url, str) or not url or url != url.strip():
         return False
-    if url.startswith("/"):
-        return not url.startswith("//") and not url.startswith("/\\")
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    if "\\" in url or any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
+    if parts.scheme:
+        return parts.scheme in ("http", "https") and bool(hostname)
+    if url.startswith("//") or parts.netloc:
+        return False
+    # A relative reference: a colon before the first "/", "?" or "#" would read as a scheme.
+    first_segment = url.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return ":" not in first_segment
 
 
 def validate_links(links: Mapping[str, LinkTarget] | None) -> dict[str, LinkTarget]:
@@ -119,7 +142,11 @@ class AccessPolicy:
         except BuildError:
             log.warning("aiconvos: cannot build a %s link with endpoint %r", kind, target)
             return None
-        return url if is_safe_link(url) else None
+        if not is_safe_link(url):
+            log.warning("aiconvos: not linking %s to %r (not relative or http(s))", kind, url)
+            return None
+        # A plain ``str``: a ``Markup`` from a link builder would skip the template's escaping.
+        return str(url)
 
     def tenant(self) -> str | None:
         """The tenant the current operator may see, ``None`` for every tenant."""

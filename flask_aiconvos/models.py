@@ -8,8 +8,10 @@ table and never scan messages.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -80,7 +83,7 @@ class Conversation(Base):
     __tablename__ = "aiconvos_conversation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX))
     channel: Mapped[str] = mapped_column(String(20))
     origin: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
@@ -88,7 +91,7 @@ class Conversation(Base):
     customer_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     customer_company: Mapped[str | None] = mapped_column(String(NAME_MAX))
     external_identifier: Mapped[str | None] = mapped_column(String(IDENTIFIER_MAX), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: Time of the newest message, or ``started_at`` while there is none: the list's sort key.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime())
     first_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -119,9 +122,46 @@ class Conversation(Base):
     )
 
     __table_args__ = (
-        Index("ix_aiconvos_conversation_activity", "last_activity_at", "id"),
-        Index("ix_aiconvos_conversation_channel_activity", "channel", "last_activity_at", "id"),
-        Index("ix_aiconvos_conversation_tenant_activity", "tenant", "last_activity_at", "id"),
+        # The list's order (newest activity first) for each combination of tenant scope and
+        # channel tab; ``started_at`` rides along so a date range is checked in the index.
+        Index("ix_aiconvos_conversation_activity", "last_activity_at", "id", "started_at"),
+        Index(
+            "ix_aiconvos_conversation_channel_activity",
+            "channel",
+            "last_activity_at",
+            "id",
+            "started_at",
+        ),
+        Index(
+            "ix_aiconvos_conversation_tenant_activity",
+            "tenant",
+            "last_activity_at",
+            "id",
+            "started_at",
+        ),
+        Index(
+            "ix_aiconvos_conversation_tenant_channel_activity",
+            "tenant",
+            "channel",
+            "last_activity_at",
+            "id",
+            "started_at",
+        ),
+        # A short date range: read its rows from the index in start order, then sort them.
+        Index(
+            "ix_aiconvos_conversation_started",
+            "started_at",
+            "last_activity_at",
+            "channel",
+            "tenant",
+        ),
+        Index(
+            "ix_aiconvos_conversation_channel_started",
+            "channel",
+            "started_at",
+            "last_activity_at",
+            "tenant",
+        ),
     )
 
     @property
@@ -224,3 +264,44 @@ class EscalationTicket(Base):
 
     def __repr__(self) -> str:
         return f"<EscalationTicket {self.ticket_id}>"
+
+
+class ConversationCounter(Base):
+    """How many conversations started per UTC day and per UTC month, channel and tenant, and
+    how many of them have at least one conversion of each kind (see ``counters``).
+
+    The recording API keeps it current; the list's metrics and tabs read it when no search
+    narrows the list. ``tenant`` is ``""`` for conversations without one.
+    """
+
+    __tablename__ = "aiconvos_counter"
+
+    #: ``"d"`` (the UTC day starting at ``period_start``) or ``"m"`` (the UTC month).
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def __repr__(self) -> str:
+        return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
+
+
+@event.listens_for(Conversation.__table__, "after_create")
+def _create_search_index(target: Any, connection: Connection, **kw: Any) -> None:
+    """``create_all`` also creates the trigram search index (``search_index``)."""
+    from .search_index import create
+
+    create(connection)
+
+
+@event.listens_for(Conversation.__table__, "before_drop")
+def _drop_search_index(target: Any, connection: Connection, **kw: Any) -> None:
+    from .search_index import drop
+
+    drop(connection)

@@ -4,7 +4,9 @@ Validation runs before the session is touched, so a bad argument never leaves an
 The conversation's list columns (activity, counts, preview, search text) are updated with
 single SQL statements (``x = x + 1``, ``CASE`` on the stored value) inside the same transaction as
 the row they summarise, so concurrent writers into one conversation serialise on its row and never
-lose an increment.
+lose an increment. The per-day and per-month counters behind the list's metrics (``counters``)
+are upserted in the same transaction when a conversation starts and when it gets its first
+conversion of a kind.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import rendering
+from . import counters, rendering
 from .errors import ConversationNotFound, InvalidRecord
 from .models import (
     EXTERNAL_ID_MAX,
@@ -250,6 +252,7 @@ def start_conversation(
     def work() -> Conversation:
         session.add(conversation)
         session.flush()
+        counters.record_started(session, conversation)
         return conversation
 
     return _commit_or_rollback(session, work)
@@ -393,8 +396,12 @@ def _touch_conversation(
     set_committed_value(conversation, "search_text", search_text)
 
 
-def _increment(session: Session, conversation: Conversation, column: str) -> None:
-    """``column = column + 1`` in SQL, the new value set on the loaded object."""
+def _increment(session: Session, conversation: Conversation, column: str) -> int:
+    """``column = column + 1`` in SQL, the new value set on the loaded object and returned.
+
+    The row lock the update takes makes the returned value exact under concurrent writers:
+    exactly one of them sees 1.
+    """
     counter: Any = getattr(Conversation, column)
     value = session.execute(
         update(Conversation)
@@ -404,6 +411,7 @@ def _increment(session: Session, conversation: Conversation, column: str) -> Non
         .execution_options(synchronize_session=False)
     ).scalar_one()
     set_committed_value(conversation, column, value)
+    return int(value)
 
 
 def record_conversion(
@@ -442,7 +450,8 @@ def record_conversion(
     def work() -> Conversion:
         session.add(conversion)
         session.flush()
-        _increment(session, conversation, f"{kind}_count")
+        if _increment(session, conversation, f"{kind}_count") == 1:
+            counters.record_first_conversion(session, conversation, kind)
         return conversion
 
     try:

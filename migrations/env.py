@@ -6,11 +6,15 @@ from alembic import context
 
 from flask_aiconvos.migration import VERSION_TABLE
 from flask_aiconvos.models import metadata
+from flask_aiconvos.search_index import managed_elsewhere
 
 config = context.config
 
 
 def _include_object(obj, name, type_, reflected, compare_to):
+    # The search index (FTS5 tables, the pg_trgm index) is created outside the metadata.
+    if managed_elsewhere(name, type_):
+        return False
     # Never look at (or propose dropping) the host's tables on a shared database.
     if type_ == "table":
         return name.startswith("aiconvos_") and name != VERSION_TABLE

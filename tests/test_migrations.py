@@ -10,9 +10,12 @@ from conftest import reset_tables
 
 from flask_aiconvos import migration
 from flask_aiconvos.models import metadata
+from flask_aiconvos.search_index import managed_elsewhere
 
 
 def _include(obj, name, type_, reflected, compare_to):
+    if managed_elsewhere(name, type_):
+        return False
     if type_ == "table":
         return name.startswith("aiconvos_") and name != migration.VERSION_TABLE
     return True

@@ -1,0 +1,315 @@
+"""Conversation counts kept current at write time, for the list's metrics and channel tabs.
+
+For every UTC day and every UTC month, channel and tenant, ``aiconvos_counter`` holds how many
+conversations started in it and how many of those have at least one conversion of each kind.
+The recording API updates it in the same transaction as the row it counts, with one atomic upsert
+(``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so concurrent writers never lose a count and a
+failed write leaves no count behind.
+
+Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends and,
+when a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC), the part-days at
+its very ends, which are counted from the conversations table through its ``started_at`` index.
+The figures are exact at any size, and the metrics over all time read one row per month, channel
+and tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import Conversation, ConversationCounter
+from .vocab import METRIC_KEYS, ConversionKind, values
+
+DAY = "d"
+MONTH = "m"
+#: The counter column of each conversion kind (named like the metric it feeds).
+KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
+#: Stored for conversations without a tenant (a tenant value is never blank).
+NO_TENANT = ""
+_KEY = ("grain", "period_start", "tenant", "channel")
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def day_start(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_start(moment: datetime) -> datetime:
+    return day_start(moment).replace(day=1)
+
+
+def _next_month(start: datetime) -> datetime:
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _ceil_day(moment: datetime) -> datetime:
+    start = day_start(moment)
+    return start if start == moment else start + timedelta(days=1)
+
+
+def _ceil_month(moment: datetime) -> datetime:
+    start = month_start(moment)
+    return start if start == moment else _next_month(start)
+
+
+def periods(started_at: datetime) -> tuple[tuple[str, datetime], tuple[str, datetime]]:
+    """The day and the month a conversation that started at ``started_at`` is counted in."""
+    return (DAY, day_start(started_at)), (MONTH, month_start(started_at))
+
+
+Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
+
+
+@dataclass(frozen=True)
+class Split:
+    """A range of start times as whole months, whole days and part-days (``raw``)."""
+
+    months: Span | None = None
+    days: list[Span] = field(default_factory=list)
+    raw: list[Span] = field(default_factory=list)
+
+
+#: Conversations start within these bounds (the recording API accepts years 1970 to 9998).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def split(start: datetime | None, end: datetime | None) -> Split:
+    """Cover ``[start, end)`` exactly with month counters, day counters and raw part-days."""
+    if (start is not None and start >= LATEST) or (end is not None and end <= EARLIEST):
+        return Split()
+    start = None if start is not None and start <= EARLIEST else start
+    end = None if end is not None and end >= LATEST else end
+    if start is not None and end is not None and start >= end:
+        return Split()
+    low_day = _ceil_day(start) if start is not None else None
+    high_day = day_start(end) if end is not None else None
+    if low_day is not None and high_day is not None and low_day >= high_day:
+        return Split(raw=[(start, end)])
+    raw: list[Span] = []
+    if start is not None and low_day is not None and start < low_day:
+        raw.append((start, low_day))
+    if end is not None and high_day is not None and high_day < end:
+        raw.append((high_day, end))
+    low_month = _ceil_month(low_day) if low_day is not None else None
+    high_month = month_start(high_day) if high_day is not None else None
+    if low_month is not None and high_month is not None and low_month >= high_month:
+        return Split(days=[(low_day, high_day)], raw=raw)
+    days: list[Span] = []
+    if low_day is not None and low_month is not None and low_day < low_month:
+        days.append((low_day, low_month))
+    if high_day is not None and high_month is not None and high_month < high_day:
+        days.append((high_month, high_day))
+    return Split(months=(low_month, high_month), days=days, raw=raw)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _bump(session: Session, conversation: Conversation, column: str) -> None:
+    """Add one to ``column`` of the conversation's day and month counters, atomically."""
+    table: Any = ConversationCounter.__table__
+    rows = [
+        {
+            "grain": grain,
+            "period_start": start,
+            "tenant": conversation.tenant or NO_TENANT,
+            "channel": conversation.channel,
+            column: 1,
+        }
+        for grain, start in periods(conversation.started_at)
+    ]
+    dialect = session.connection().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module: Any = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(table).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_KEY), set_={column: table.c[column] + stmt.excluded[column]}
+        )
+        session.execute(stmt)
+        return
+    for row in rows:
+        key = and_(*(table.c[name] == row[name] for name in _KEY))
+        bumped = update(table).where(key).values({column: table.c[column] + 1})
+        if session.execute(bumped).rowcount:
+            continue
+        try:
+            with session.begin_nested():
+                session.execute(insert(table).values(row))
+        except IntegrityError:
+            session.execute(bumped)
+
+
+def record_started(session: Session, conversation: Conversation) -> None:
+    """Count a conversation that was just started (call inside its transaction)."""
+    _bump(session, conversation, "conversations")
+
+
+def record_first_conversion(session: Session, conversation: Conversation, kind: str) -> None:
+    """Count a conversation's first conversion of ``kind`` (call inside its transaction)."""
+    _bump(session, conversation, KIND_COLUMNS[kind])
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _flag(kind: str) -> Any:
+    column = getattr(Conversation, f"{kind}_count")
+    return func.coalesce(func.sum(case((column > 0, 1), else_=0)), 0)
+
+
+def _within(column: Any, span: Span) -> ColumnElement[bool]:
+    low, high = span
+    parts = []
+    if low is not None:
+        parts.append(column >= low)
+    if high is not None:
+        parts.append(column < high)
+    return and_(*parts) if parts else true()
+
+
+def channel_totals(
+    session: Session,
+    *,
+    tenant: str | None,
+    started_from: datetime | None,
+    started_to: datetime | None,
+) -> list[tuple[str, int, dict[str, int]]]:
+    """Per channel: conversations that started in the range and, per conversion kind, how many
+    of them have one; for one tenant or (``None``) all. One statement."""
+    kinds = values(ConversionKind)
+    pieces = split(started_from, started_to)
+    counter: Any = ConversationCounter
+    parts = []
+    periods_where = [
+        and_(counter.grain == grain, _within(counter.period_start, span))
+        for grain, spans in ((MONTH, [pieces.months] if pieces.months else []), (DAY, pieces.days))
+        for span in spans
+    ]
+    if periods_where:
+        stmt = select(
+            counter.channel,
+            func.sum(counter.conversations),
+            *(func.sum(getattr(counter, KIND_COLUMNS[kind])) for kind in kinds),
+        ).where(or_(*periods_where))
+        if tenant is not None:
+            stmt = stmt.where(counter.tenant == tenant)
+        parts.append(stmt.group_by(counter.channel))
+    if pieces.raw:
+        c = Conversation
+        stmt = select(c.channel, func.count(), *(_flag(kind) for kind in kinds)).where(
+            or_(*(_within(c.started_at, span) for span in pieces.raw))
+        )
+        if tenant is not None:
+            stmt = stmt.where(c.tenant == tenant)
+        parts.append(stmt.group_by(c.channel))
+    if not parts:
+        return []
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    merged: dict[str, list[int]] = {}
+    for row in session.execute(query):
+        totals = merged.setdefault(row[0], [0] * (1 + len(kinds)))
+        for index, value in enumerate(row[1:]):
+            totals[index] += int(value or 0)
+    return [
+        (channel, totals[0], dict(zip(kinds, totals[1:], strict=True)))
+        for channel, totals in merged.items()
+        if totals[0]
+    ]
+
+
+def usable_for(tenant: str | None) -> bool:
+    """Whether the counters can answer for this tenant scope (a blank tenant never can)."""
+    return tenant is None or tenant != NO_TENANT
+
+
+# --- rebuilding -----------------------------------------------------------------------------
+
+
+def _truncated(connection: Connection, grain: str) -> str | None:
+    """SQL for the start of the UTC day or month of ``started_at`` as the column stores it."""
+    if connection.dialect.name == "sqlite":
+        # UTCDateTime stores naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        if grain == DAY:
+            return "substr(started_at, 1, 10) || ' 00:00:00.000000'"
+        return "substr(started_at, 1, 7) || '-01 00:00:00.000000'"
+    if connection.dialect.name == "postgresql":
+        unit = "day" if grain == DAY else "month"
+        return f"date_trunc('{unit}', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    return None
+
+
+def rebuild(connection: Connection) -> int:
+    """Recompute every counter from the conversations (migrations, bulk loads, repairs).
+
+    Returns the number of counter rows written.
+    """
+    table: Any = ConversationCounter.__table__
+    connection.execute(table.delete())
+    kinds = values(ConversionKind)
+    columns = ["conversations", *(KIND_COLUMNS[kind] for kind in kinds)]
+    flags = ", ".join(f"SUM(CASE WHEN {kind}_count > 0 THEN 1 ELSE 0 END)" for kind in kinds)
+    written = 0
+    for grain in (DAY, MONTH):
+        period = _truncated(connection, grain)
+        if period is None:
+            written += _rebuild_in_python(connection, grain, columns)
+            continue
+        result = connection.execute(
+            text(
+                f"INSERT INTO {table.name} (grain, period_start, tenant, channel, "
+                f"{', '.join(columns)}) "
+                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel, COUNT(*), {flags} "
+                f"FROM {Conversation.__tablename__} "
+                f"GROUP BY {period}, COALESCE(tenant, :none), channel"
+            ),
+            {"grain": grain, "none": NO_TENANT},
+        )
+        written += max(result.rowcount or 0, 0)
+    return written
+
+
+def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str]) -> int:
+    kinds = values(ConversionKind)
+    c: Any = Conversation.__table__.c
+    totals: dict[tuple[str, datetime, str, str], list[int]] = {}
+    query = select(c.started_at, c.tenant, c.channel, *(c[f"{kind}_count"] for kind in kinds))
+    for row in connection.execute(query.execution_options(yield_per=10_000)):
+        start = day_start(row[0]) if grain == DAY else month_start(row[0])
+        key = (grain, start, row[1] or NO_TENANT, row[2])
+        counts = totals.setdefault(key, [0] * len(columns))
+        counts[0] += 1
+        for index, value in enumerate(row[3:], start=1):
+            counts[index] += 1 if value else 0
+    rows: Iterable[dict[str, Any]] = (
+        dict(zip((*_KEY, *columns), (*key, *counts), strict=True))
+        for key, counts in totals.items()
+    )
+    batch = list(rows)
+    if batch:
+        connection.execute(insert(ConversationCounter.__table__), batch)
+    return len(batch)

@@ -1,0 +1,237 @@
+"""Search without scanning: a trigram index over ``aiconvos_conversation.search_text``.
+
+**SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_search`` (contentless,
+``detail=none``: it stores only which rows hold which trigrams). Triggers on the conversations
+table keep it in step, whoever writes: the recording API, a bulk load or a host's own SQL. A search
+word of three characters or more becomes "rows holding all of its trigrams", an FTS5 ``MATCH``
+that narrows the search to a set of row ids; the search's own ``LIKE`` conditions still decide,
+so the result is exactly what a scan gives. Words shorter than three characters, and SQLite
+builds without the trigram tokenizer (before 3.34), fall back to the scan.
+
+**PostgreSQL**: a GIN index with ``pg_trgm``'s ``gin_trgm_ops`` on ``search_text``, which the same
+``LIKE`` conditions use directly. When the extension cannot be created (not installed, or not
+allowed) the index is left out with a warning and search scans.
+
+Neither is part of the models' metadata: ``create_all`` creates them through table events and
+migration 0002 creates them in existing databases. ``include_object`` keeps them out of
+autogenerate's comparison.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, column, select, table, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .models import Conversation
+
+FTS_TABLE = "aiconvos_search"
+TRIGRAM_INDEX = "ix_aiconvos_conversation_search_trgm"
+#: At most this many trigrams of one word go into the index lookup; any subset of a word's
+#: trigrams still finds every row that holds the word.
+MAX_TRIGRAMS = 12
+
+_CONVERSATIONS = Conversation.__tablename__
+_TRIGGERS = {
+    "aiconvos_search_insert": (
+        f"AFTER INSERT ON {_CONVERSATIONS} BEGIN "
+        f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END"
+    ),
+    "aiconvos_search_update": (
+        f"AFTER UPDATE OF search_text ON {_CONVERSATIONS} BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+        f"VALUES ('delete', old.id, old.search_text); "
+        f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END"
+    ),
+    "aiconvos_search_delete": (
+        f"AFTER DELETE ON {_CONVERSATIONS} BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+        f"VALUES ('delete', old.id, old.search_text); END"
+    ),
+}
+
+#: Whether an engine's database has the SQLite index (set when created or dropped here, else
+#: looked up once per engine).
+_available: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+class SearchIndexWarning(UserWarning):
+    """The trigram index could not be created: search works, by scanning."""
+
+
+def managed_elsewhere(name: str | None, type_: str) -> bool:
+    """Whether a schema object is this module's (for autogenerate's ``include_object``)."""
+    if not name:
+        return False
+    if type_ == "table":
+        return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
+    return type_ == "index" and name == TRIGRAM_INDEX
+
+
+# --- creating and dropping --------------------------------------------------------------------
+
+
+def _sqlite_has_trigram(connection: Connection) -> bool:
+    """Whether the SQLite library behind ``connection`` has FTS5 with the trigram tokenizer."""
+    dbapi: Any = connection.dialect.dbapi
+    probe = dbapi.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except dbapi.Error:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def create(connection: Connection) -> bool:
+    """Create the index for this database (filled from the existing rows); ``False`` when the
+    database cannot have one, with a ``SearchIndexWarning``."""
+    dialect = connection.dialect.name
+    created = False
+    if dialect == "sqlite":
+        created = _create_sqlite(connection)
+    elif dialect == "postgresql":
+        created = _create_postgresql(connection)
+    _available[connection.engine] = created and dialect == "sqlite"
+    return created
+
+
+def _create_sqlite(connection: Connection) -> bool:
+    if not _sqlite_has_trigram(connection):
+        warnings.warn(
+            f"flask-aiconvos: SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer "
+            "(3.34 or later is needed); conversation search will scan the table",
+            SearchIndexWarning,
+            stacklevel=2,
+        )
+        return False
+    connection.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, "
+        "tokenize='trigram', content='', detail='none', columnsize=0)"
+    )
+    for name, body in _TRIGGERS.items():
+        connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+    _fill_sqlite(connection)
+    return True
+
+
+def _fill_sqlite(connection: Connection) -> None:
+    connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
+    connection.exec_driver_sql(
+        f"INSERT INTO {FTS_TABLE}(rowid, search_text) SELECT id, search_text FROM {_CONVERSATIONS}"
+    )
+
+
+def _create_postgresql(connection: Connection) -> bool:
+    installed = connection.execute(
+        text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+    ).first()
+    if installed is None:
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DBAPIError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            warnings.warn(
+                f"flask-aiconvos: cannot create the pg_trgm extension ({reason}); conversation "
+                "search will scan the table. A superuser can run CREATE EXTENSION pg_trgm, then "
+                "`flask aiconvos db upgrade` again after downgrading to 0001, or create the index "
+                f"{TRIGRAM_INDEX} by hand (see the README).",
+                SearchIndexWarning,
+                stacklevel=3,
+            )
+            return False
+    connection.exec_driver_sql(
+        f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
+        "USING gin (search_text gin_trgm_ops)"
+    )
+    return True
+
+
+def drop(connection: Connection) -> None:
+    """Drop the index (the pg_trgm extension stays: other tables may use it)."""
+    if connection.dialect.name == "sqlite":
+        for name in _TRIGGERS:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
+    _available[connection.engine] = False
+
+
+def rebuild(connection: Connection) -> None:
+    """Refill the SQLite index from the conversations (after loading rows with its triggers
+    dropped); PostgreSQL maintains its index itself."""
+    if connection.dialect.name == "sqlite" and _exists_sqlite(connection):
+        _fill_sqlite(connection)
+
+
+def _exists_sqlite(connection: Connection) -> bool:
+    found = connection.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
+        {"name": FTS_TABLE},
+    ).first()
+    return found is not None
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+def enabled(session: Session) -> bool:
+    """Whether searches on this session's database can use the SQLite index."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "sqlite":
+        return False
+    known = _available.get(engine)
+    if known is None:
+        known = _exists_sqlite(session.connection())
+        _available[engine] = known
+    return known
+
+
+def _trigrams(word: str) -> list[str] | None:
+    if len(word) < 3:
+        return None
+    grams = list(dict.fromkeys(word[i : i + 3] for i in range(len(word) - 2)))
+    if len(grams) > MAX_TRIGRAMS:
+        step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
+        grams = [grams[round(i * step)] for i in range(MAX_TRIGRAMS)]
+    return grams
+
+
+def _phrase(gram: str) -> str:
+    return '"' + gram.replace('"', '""') + '"'
+
+
+def match_query(words: Sequence[Sequence[str]]) -> str | None:
+    """The FTS5 query for a search: per word, any of its alternatives (each: all of its
+    trigrams); all words. Words that cannot be looked up (too short) are left to the scan."""
+    clauses = []
+    for alternatives in words:
+        options = [_trigrams(alternative) for alternative in alternatives]
+        if not options or any(grams is None for grams in options):
+            continue
+        ors = ["(" + " AND ".join(_phrase(g) for g in grams) + ")" for grams in options if grams]
+        clauses.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
+    return " AND ".join(clauses) if clauses else None
+
+
+_fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+
+
+def narrowing(words: Sequence[Sequence[str]]) -> ColumnElement[bool] | None:
+    """A condition limiting the conversations to the index's candidates for ``words`` (each a
+    list of alternatives), or ``None`` when no word can use the index."""
+    query = match_query(words)
+    if query is None:
+        return None
+    candidates = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
+    return Conversation.id.in_(candidates)
