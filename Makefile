@@ -25,6 +25,16 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+## Benchmark against a plain Flask-Admin view (bench/RESULTS.md). Generates the database once
+## (SQLite in bench/data/, or BENCH_DATABASE_URL=postgresql://...), then times the screens.
+BENCH_CONVERSATIONS ?= 1000000
+BENCH_DATABASE_URL ?=
+BENCH_URL_ARG := $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+bench: $(STAMP)
+	$(BIN)/python -m bench.generate --conversations $(BENCH_CONVERSATIONS) --reuse $(BENCH_URL_ARG)
+	$(BIN)/python -m bench.run --conversations $(BENCH_CONVERSATIONS) $(BENCH_URL_ARG) \
+		--json bench/results/latest.json
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check flask_aiconvos

@@ -306,8 +306,7 @@ def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str
         for index, value in enumerate(row[3:], start=1):
             counts[index] += 1 if value else 0
     rows: Iterable[dict[str, Any]] = (
-        dict(zip((*_KEY, *columns), (*key, *counts), strict=True))
-        for key, counts in totals.items()
+        dict(zip((*_KEY, *columns), (*key, *counts), strict=True)) for key, counts in totals.items()
     )
     batch = list(rows)
     if batch:

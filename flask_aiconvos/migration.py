@@ -46,7 +46,5 @@ def downgrade(revision: str, *, engine: Engine | None = None) -> None:
 
 def current(*, engine: Engine | None = None) -> str | None:
     with _engine(engine).connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"version_table": VERSION_TABLE}
-        )
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()

@@ -2,7 +2,9 @@
 
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
-table and never scan messages.
+table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per day and month
+(``counters``); the trigram search index over ``search_text`` is created with the conversation
+table (``search_index``).
 """
 
 from __future__ import annotations

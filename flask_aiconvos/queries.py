@@ -396,10 +396,21 @@ def page_of_rows(
         return []
     column = SORTABLE_COLUMNS[sort]
     order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
-    where = conditions(filters, indexed=_indexed(session, filters))
+    indexed = _indexed(session, filters)
+    where = conditions(filters, indexed=indexed)
     inner_order = order
     plan = _range_plan(session, filters, total, sort)
-    if plan == "walk":
+    if indexed and _walk_for_search(offset + page_size, total, sort):
+        # Walk the activity index and test each id against the search index's candidates:
+        # only the page's own rows are read, instead of every match (then sorted).
+        where = conditions(filters)
+        narrowed = search_index.narrowing(
+            [word_alternatives(w) for w in filters.search_words],
+            id_column=_NoIndex(Conversation.id),
+        )
+        if narrowed is not None:
+            where.append(narrowed)
+    elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
         started = _NoIndex(Conversation.started_at)
         where = conditions(unranged)
@@ -423,6 +434,22 @@ def page_of_rows(
         select(Conversation).join(ids, Conversation.id == ids.c.id).order_by(*order)
     )
     return list(session.scalars(stmt))
+
+
+#: A search with at least this many matches reads its first pages along the activity index.
+SEARCH_WALK_MIN_MATCHES = 2_000
+
+
+def _walk_for_search(rows_needed: int, total: int, sort: str) -> bool:
+    """Whether to find a search page by walking the activity index (SQLite, indexed search).
+
+    Sorting all matches costs one row read per match; walking costs an index step per
+    conversation passed over, about ``rows_needed × conversations / matches``. With many
+    matches and an early page, walking wins by far; with few, it would pass over the table.
+    """
+    return (
+        sort == "last_activity_at" and total >= SEARCH_WALK_MIN_MATCHES and rows_needed * 8 <= total
+    )
 
 
 #: A date range holding at most this many conversations of the view is read from a

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import case, select, update
+from sqlalchemy import String, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,6 +37,7 @@ from .models import (
     EscalationTicket,
     InboxItem,
     Message,
+    UTCDateTime,
 )
 from .vocab import (
     VIA_LABELS,
@@ -347,19 +348,14 @@ def _message_by_external_id(
     ).first()
 
 
-def _touch_conversation(
-    session: Session, conversation: Conversation, moment: datetime, preview: str | None
-) -> None:
-    """Move activity forward and keep the first-message preview and search text current.
-
-    The new values come back with ``RETURNING`` and are set on the loaded object, so a caller's
-    ``Conversation`` stays current without another query.
-    """
-    c = Conversation
-    is_first = (c.first_message_at.is_(None)) | (c.first_message_at > moment)
-    row = session.execute(
-        update(c)
-        .where(c.id == conversation.id)
+def _touch_statement() -> Any:
+    """The one statement that records a message on its conversation's row (built once)."""
+    c = Conversation.__table__.c
+    moment = bindparam("moment", type_=UTCDateTime())
+    is_first = c.first_message_at.is_(None) | (c.first_message_at > moment)
+    return (
+        update(Conversation.__table__)
+        .where(c.id == bindparam("conversation_id"))
         .values(
             message_count=c.message_count + 1,
             last_activity_at=case(
@@ -367,7 +363,10 @@ def _touch_conversation(
                 (c.last_activity_at < moment, moment),
                 else_=c.last_activity_at,
             ),
-            first_message_preview=case((is_first, preview), else_=c.first_message_preview),
+            first_message_preview=case(
+                (is_first, bindparam("preview", type_=String())),
+                else_=c.first_message_preview,
+            ),
             first_message_at=case((is_first, moment), else_=c.first_message_at),
         )
         .returning(
@@ -381,15 +380,33 @@ def _touch_conversation(
             c.last_activity_at,
             c.first_message_at,
         )
-        .execution_options(synchronize_session=False)
+    )
+
+
+_TOUCH = _touch_statement()
+_SET_SEARCH_TEXT = (
+    update(Conversation.__table__)
+    .where(Conversation.__table__.c.id == bindparam("conversation_id"))
+    .values(search_text=bindparam("search_text"))
+)
+
+
+def _touch_conversation(
+    session: Session, conversation: Conversation, moment: datetime, preview: str | None
+) -> None:
+    """Move activity forward and keep the first-message preview and search text current.
+
+    The new values come back with ``RETURNING`` and are set on the loaded object, so a caller's
+    ``Conversation`` stays current without another query. The statements are built once: this
+    runs for every message.
+    """
+    row = session.execute(
+        _TOUCH, {"conversation_id": conversation.id, "moment": moment, "preview": preview}
     ).one()
     search_text = build_search_text(*row[:5])
     if search_text != row.search_text:
         session.execute(
-            update(c)
-            .where(c.id == conversation.id)
-            .values(search_text=search_text)
-            .execution_options(synchronize_session=False)
+            _SET_SEARCH_TEXT, {"conversation_id": conversation.id, "search_text": search_text}
         )
     for name in ("first_message_preview", "message_count", "last_activity_at", "first_message_at"):
         set_committed_value(conversation, name, getattr(row, name))

@@ -33,6 +33,7 @@ from .models import Conversation
 
 FTS_TABLE = "aiconvos_search"
 TRIGRAM_INDEX = "ix_aiconvos_conversation_search_trgm"
+TRIGRAM_EXTENSION = "pg_trgm"
 #: At most this many trigrams of one word go into the index lookup; any subset of a word's
 #: trigrams still finds every row that holds the word.
 MAX_TRIGRAMS = 12
@@ -131,19 +132,19 @@ def _fill_sqlite(connection: Connection) -> None:
 
 def _create_postgresql(connection: Connection) -> bool:
     installed = connection.execute(
-        text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        text("SELECT 1 FROM pg_extension WHERE extname = :name"), {"name": TRIGRAM_EXTENSION}
     ).first()
     if installed is None:
         try:
             with connection.begin_nested():
-                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM_EXTENSION}")
         except DBAPIError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             warnings.warn(
-                f"flask-aiconvos: cannot create the pg_trgm extension ({reason}); conversation "
-                "search will scan the table. A superuser can run CREATE EXTENSION pg_trgm, then "
-                "`flask aiconvos db upgrade` again after downgrading to 0001, or create the index "
-                f"{TRIGRAM_INDEX} by hand (see the README).",
+                f"flask-aiconvos: cannot create the {TRIGRAM_EXTENSION} extension ({reason}); "
+                "conversation search will scan the table. To index it, have a superuser run "
+                f"'CREATE EXTENSION pg_trgm; CREATE INDEX {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
+                "USING gin (search_text gin_trgm_ops);'",
                 SearchIndexWarning,
                 stacklevel=3,
             )
@@ -227,11 +228,14 @@ def match_query(words: Sequence[Sequence[str]]) -> str | None:
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 
-def narrowing(words: Sequence[Sequence[str]]) -> ColumnElement[bool] | None:
+def narrowing(
+    words: Sequence[Sequence[str]], *, id_column: Any = None
+) -> ColumnElement[bool] | None:
     """A condition limiting the conversations to the index's candidates for ``words`` (each a
-    list of alternatives), or ``None`` when no word can use the index."""
+    list of alternatives), or ``None`` when no word can use the index. ``id_column`` stands for
+    the conversation id (an expression of it can steer SQLite's plan)."""
     query = match_query(words)
     if query is None:
         return None
     candidates = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
-    return Conversation.id.in_(candidates)
+    return (Conversation.id if id_column is None else id_column).in_(candidates)

@@ -1,0 +1,1 @@
+"""The benchmark: a bulk data generator (``generate``) and a timing runner (``run``)."""

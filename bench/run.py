@@ -1,0 +1,540 @@
+"""Time the screens and the recording API against a plain Flask-Admin view, on one database.
+
+One process, one Flask app holding both the extension's view and the plain ``ModelView``
+(``bench/plain_admin.py``) over the same tables. Every figure is the median and 95th percentile
+of repeated requests through the Flask test client after warm-up, plus the SQL statements one
+request runs and the peak Python memory it allocates (tracemalloc, measured in a separate
+untimed request).
+
+    python -m bench.run                                  # the 1M SQLite database of bench/data/
+    python -m bench.run --database-url postgresql://postgres@127.0.0.1:5432/bench_aiconvos
+
+The database is left as it was found: the messages the write test adds are removed afterwards
+and the conversations they touched restored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_admin import Admin
+from flask_login import LoginManager, UserMixin
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_aiconvos import AIConversations
+from flask_aiconvos.models import Conversation, Message
+
+from .generate import DEFAULT_CONVERSATIONS, default_url
+from .plain_admin import PlainConversation, PlainConversationView, PlainMessage
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+OURS = "/admin/ai-conversations/"
+PLAIN = "/admin/plain-conversations/"
+LINK_KINDS = ("tour", "customer", "contract", "booking", "day_pass", "inbox_item", "ticket")
+
+#: The search terms: a fragment of a customer's surname (non-ASCII), a subject word of about one
+#: conversation in a hundred, and a common word (a stress case; about one in sixteen).
+NAME_FRAGMENT = "wiśniew"
+SUBJECT_WORD = "refund"
+COMMON_WORD = "parking"
+
+
+class BenchUser(UserMixin):
+    id = "bench"
+
+    def has_role(self, role: str) -> bool:
+        return True
+
+
+def sqlalchemy_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def build_app(
+    url: str, now: datetime
+) -> tuple[Flask, AIConversations, SQLAlchemy, PlainConversationView]:
+    """A host app as the README describes it, with the plain view beside the extension's."""
+    app = Flask("bench_host")
+    app.config.update(
+        SECRET_KEY="bench",
+        SQLALCHEMY_DATABASE_URI=sqlalchemy_url(url),
+        AICONVOS_NOW=now,
+    )
+    db = SQLAlchemy()
+    db.init_app(app)
+    admin = Admin(app, name="Bench", url="/admin")
+    login = LoginManager(app)
+    user = BenchUser()
+    login.request_loader(lambda request: user)
+    for kind in LINK_KINDS:
+        app.add_url_rule(f"/host/{kind}/<id>", f"host_{kind}", lambda id: id)
+    aiconvos = AIConversations(
+        app, db=db, admin=admin, links={kind: f"host_{kind}" for kind in LINK_KINDS}
+    )
+    plain = PlainConversationView(
+        PlainConversation, db, name="Plain", endpoint="plain", url="plain-conversations"
+    )
+    admin.add_view(plain)
+    return app, aiconvos, db, plain
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    median_ms: float
+    p95_ms: float
+    runs: int
+    queries: int
+    peak_mib: float
+    status: int
+    bytes: int
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    ours: Figure | None = None
+    plain: Figure | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or self.plain is None or not self.ours.median_ms:
+            return None
+        return self.plain.median_ms / self.ours.median_ms
+
+
+@dataclass
+class Report:
+    machine: dict[str, str]
+    database: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    writes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_rss_mib: float = 0.0
+
+
+@contextmanager
+def counted(engine: sa.Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    index = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def measure(
+    app: Flask, engine: sa.Engine, url: str, *, repeat: int, budget: float, warmup: int = 2
+) -> Figure:
+    client = app.test_client()
+
+    def get() -> Any:
+        with app.app_context():
+            return client.get(url)
+
+    for _ in range(warmup):
+        response = get()
+    with counted(engine) as statements:
+        response = get()
+    status, size = response.status_code, len(response.get_data())
+    tracemalloc.start()
+    get()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    samples: list[float] = []
+    began = time.perf_counter()
+    while len(samples) < repeat and (len(samples) < 5 or time.perf_counter() - began < budget):
+        start = time.perf_counter()
+        get()
+        samples.append((time.perf_counter() - start) * 1000)
+    return Figure(
+        median_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 0.95),
+        runs=len(samples),
+        queries=len(statements),
+        peak_mib=peak / 2**20,
+        status=status,
+        bytes=size,
+    )
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+
+def month_bounds(now: datetime) -> tuple[datetime, datetime]:
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def scenarios(
+    app: Flask, view: PlainConversationView, now: datetime, phone: str, long_id: int
+) -> list[tuple[str, str, str, str]]:
+    """(key, label, our URL, the plain view's URL) of every timed page."""
+    with app.test_request_context():
+        channel = "flt0_" + view.filter_arg("channel", "FilterEqual")
+        started = "flt1_" + view.filter_arg("started_at", "DateTimeBetweenFilter")
+    month_start, month_end = month_bounds(now)
+    between = (
+        f"{month_start:%Y-%m-%d %H:%M:%S} to {month_end - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}"
+    )
+
+    def search(term: str) -> tuple[str, str]:
+        return OURS + "?" + urlencode({"search": term}), PLAIN + "?" + urlencode({"search": term})
+
+    return [
+        ("list_first", "List, All tab, first page (metrics included)", OURS, PLAIN),
+        ("list_page_200", "List, All tab, page 200", OURS + "?page=200", PLAIN + "?page=200"),
+        (
+            "tab_range",
+            "List, WhatsApp tab + This month",
+            OURS + "?channel=whatsapp&range=this_month",
+            PLAIN + "?" + urlencode({channel: "whatsapp", started: between}),
+        ),
+        ("search_name", f"Search, name fragment “{NAME_FRAGMENT}”", *search(NAME_FRAGMENT)),
+        ("search_phone", f"Search, phone-number fragment “{phone}”", *search(phone)),
+        ("search_subject", f"Search, subject word “{SUBJECT_WORD}”", *search(SUBJECT_WORD)),
+        ("search_common", f"Search, common word “{COMMON_WORD}” (stress)", *search(COMMON_WORD)),
+        (
+            "timeline",
+            "Timeline of a 2,000-message conversation (first screen)",
+            OURS + f"details/?id={long_id}",
+            PLAIN + f"details/?id={long_id}",
+        ),
+    ]
+
+
+def match_counts(engine: sa.Engine, terms: dict[str, str]) -> dict[str, int]:
+    """How many conversations each search term matches (for the report)."""
+    counts = {}
+    with engine.connect() as connection:
+        for key, term in terms.items():
+            counts[key] = connection.execute(
+                sa.text("SELECT COUNT(*) FROM aiconvos_conversation WHERE search_text LIKE :p"),
+                {"p": f"%{term.lower()}%"},
+            ).scalar_one()
+    return counts
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _restoring(engine: sa.Engine, conversation_ids: list[int]) -> Callable[[], None]:
+    """Snapshot what the write test changes; the returned function puts it back."""
+    table = Conversation.__table__
+    with engine.connect() as connection:
+        max_message = connection.execute(sa.select(sa.func.max(Message.id))).scalar() or 0
+        saved = [
+            dict(row._mapping)
+            for row in connection.execute(sa.select(table).where(table.c.id.in_(conversation_ids)))
+        ]
+
+    def restore() -> None:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(Message.__table__).where(Message.id > max_message))
+            for row in saved:
+                values = {k: v for k, v in row.items() if k != "id"}
+                connection.execute(sa.update(table).where(table.c.id == row["id"]).values(values))
+
+    return restore
+
+
+def write_throughput(
+    app: Flask, aiconvos: AIConversations, db: SQLAlchemy, calls: int, seed: int = 5
+) -> dict[str, Any]:
+    """``add_message`` calls per second (each committed), and a plain ORM insert + commit."""
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            top = connection.execute(sa.select(sa.func.max(Conversation.id))).scalar_one()
+        rng = random.Random(seed)
+        targets = sorted({rng.randint(1, top) for _ in range(200)})
+        restore = _restoring(engine, targets)
+        result: dict[str, Any] = {"calls": calls}
+        try:
+            bodies = [f"Thanks, see you on {day}!" for day in ("Monday", "Friday", "Sunday")]
+            start = time.perf_counter()
+            for n in range(calls):
+                aiconvos.add_message(
+                    targets[n % len(targets)], sender="customer", body=bodies[n % 3]
+                )
+                db.session.remove()
+            elapsed = time.perf_counter() - start
+            result["ours_per_s"] = calls / elapsed
+            start = time.perf_counter()
+            for n in range(calls):
+                db.session.add(
+                    PlainMessage(
+                        conversation_id=targets[n % len(targets)],
+                        sender="customer",
+                        content_format="text",
+                        body=bodies[n % 3],
+                        sent_at=datetime.now(UTC),
+                    )
+                )
+                db.session.commit()
+                db.session.remove()
+            elapsed = time.perf_counter() - start
+            result["plain_per_s"] = calls / elapsed
+        finally:
+            db.session.remove()
+            restore()
+    return result
+
+
+#: SQLite durability settings the write test runs under: the library's defaults, and WAL with
+#: ``synchronous=NORMAL`` (commits no longer wait for the disk; the usual setting for a web app).
+SQLITE_MODES = {
+    "SQLite defaults (rollback journal, synchronous=FULL)": ("delete", "full"),
+    "WAL, synchronous=NORMAL": ("wal", "normal"),
+}
+
+
+@contextmanager
+def sqlite_mode(engine: sa.Engine, journal: str, synchronous: str) -> Iterator[None]:
+    """Run with this journal mode (restored afterwards) and ``synchronous`` on every
+    connection."""
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA synchronous = {synchronous}")
+
+    engine.dispose()
+    with engine.connect() as connection:
+        before = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA journal_mode = {journal}")
+    sa.event.listen(engine, "connect", on_connect)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "connect", on_connect)
+        engine.dispose()
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"PRAGMA journal_mode = {before}")
+        engine.dispose()
+
+
+def writes(
+    app: Flask, aiconvos: AIConversations, db: SQLAlchemy, calls: int
+) -> dict[str, dict[str, Any]]:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return {
+            "PostgreSQL defaults (synchronous_commit=on)": write_throughput(
+                app, aiconvos, db, calls
+            )
+        }
+    results = {}
+    for label, (journal, synchronous) in SQLITE_MODES.items():
+        with sqlite_mode(engine, journal, synchronous):
+            count = calls if synchronous != "full" else max(calls // 5, 100)
+            results[label] = write_throughput(app, aiconvos, db, count)
+    return results
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def machine(engine: sa.Engine) -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        ram = f"{kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    info = {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": ram,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "os": platform.platform(terse=True),
+    }
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            info["postgresql"] = connection.execute(sa.text("SHOW server_version")).scalar_one()
+    return info
+
+
+def database_info(engine: sa.Engine) -> dict[str, Any]:
+    info: dict[str, Any] = {"dialect": engine.dialect.name}
+    with engine.connect() as connection:
+        for table in ("conversation", "message", "conversion", "inbox_item", "ticket"):
+            info[f"{table}s"] = connection.execute(
+                sa.text(f"SELECT COUNT(*) FROM aiconvos_{table}")
+            ).scalar_one()
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            info["size_mib"] = round(Path(engine.url.database).stat().st_size / 2**20)
+        elif engine.dialect.name == "postgresql":
+            info["size_mib"] = round(
+                connection.execute(
+                    sa.text("SELECT pg_database_size(current_database())")
+                ).scalar_one()
+                / 2**20
+            )
+    return info
+
+
+def _ms(figure: Figure | None) -> str:
+    if figure is None:
+        return "—"
+    return f"{figure.median_ms:,.1f} / {figure.p95_ms:,.1f}"
+
+
+def render(report: Report) -> str:
+    lines = [
+        "| measure | ours: median / p95 ms | plain Flask-Admin: median / p95 ms | ratio "
+        "| SQL statements (ours / plain) | peak Python MiB (ours / plain) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in report.rows:
+        ratio = f"{row.ratio:,.1f}×" if row.ratio else "—"
+        queries = " / ".join(str(f.queries) if f else "—" for f in (row.ours, row.plain))
+        memory = (
+            f"{row.ours.peak_mib:.1f} / {row.plain.peak_mib:.1f}"
+            if row.ours and row.plain
+            else (f"{row.ours.peak_mib:.1f} / —" if row.ours else "—")
+        )
+        label = row.label + (f" ({row.note})" if row.note else "")
+        cells = (label, _ms(row.ours), _ms(row.plain), ratio, queries, memory)
+        lines.append("| " + " | ".join(cells) + " |")
+    for mode, figures in report.writes.items():
+        ours, plain = figures["ours_per_s"], figures["plain_per_s"]
+        lines.append(
+            f"| `add_message`, each committed ({figures['calls']:,} calls; {mode}) "
+            f"| {ours:,.0f} msg/s | {plain:,.0f} msg/s (bare ORM insert) | {ours / plain:.2f}× "
+            "| — | — |"
+        )
+    lines.append("")
+    lines.append(f"Peak RSS of the benchmark process: {report.max_rss_mib:,.0f} MiB.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--database-url", default=None, help="default: the bench/data/ file")
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=DEFAULT_CONVERSATIONS,
+        help="which bench/data/ file to use without --database-url",
+    )
+    parser.add_argument("--repeat", type=int, default=21, help="timed requests per page")
+    parser.add_argument("--budget", type=float, default=30.0, help="seconds per page at most")
+    parser.add_argument("--writes", type=int, default=2000, help="add_message calls to time")
+    parser.add_argument("--only", nargs="*", help="scenario keys to run (default: all)")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain view")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+
+    url = args.database_url or default_url(args.conversations)
+    probe = sa.create_engine(sqlalchemy_url(url))
+    with probe.connect() as connection:
+        newest = connection.execute(
+            sa.text("SELECT MAX(last_activity_at) FROM aiconvos_conversation")
+        ).scalar_one()
+        long_id = connection.execute(
+            sa.text("SELECT id FROM aiconvos_conversation ORDER BY message_count DESC LIMIT 1")
+        ).scalar_one()
+        middle = connection.execute(sa.text("SELECT MAX(id) / 2 FROM aiconvos_conversation"))
+        phone = connection.execute(
+            sa.text(
+                "SELECT external_identifier FROM aiconvos_conversation "
+                "WHERE id >= :m AND external_identifier LIKE '+44 7700 %' ORDER BY id LIMIT 1"
+            ),
+            {"m": middle.scalar_one()},
+        ).scalar_one()
+    probe.dispose()
+    if isinstance(newest, str):
+        newest = datetime.fromisoformat(newest)
+    now = newest.replace(tzinfo=newest.tzinfo or UTC) + timedelta(minutes=1)
+    phone_fragment = phone.replace(" ", "")[-6:]
+
+    app, aiconvos, db, view = build_app(url, now)
+    with app.app_context():
+        engine = db.engine
+    report = Report(machine=machine(engine), database=database_info(engine))
+    counts = match_counts(
+        engine,
+        {
+            "search_name": NAME_FRAGMENT,
+            "search_phone": phone_fragment,
+            "search_subject": SUBJECT_WORD,
+            "search_common": COMMON_WORD,
+        },
+    )
+    report.database["now"] = now.isoformat()
+    print(f"database: {report.database}", file=sys.stderr)
+
+    for key, label, ours_url, plain_url in scenarios(app, view, now, phone_fragment, long_id):
+        if args.only and key not in args.only:
+            continue
+        row = Row(key, label)
+        if key in counts:
+            row.note = f"{counts[key]:,} matches"
+        print(f"{label} …", file=sys.stderr, flush=True)
+        row.ours = measure(app, engine, ours_url, repeat=args.repeat, budget=args.budget)
+        if not args.no_plain:
+            row.plain = measure(app, engine, plain_url, repeat=args.repeat, budget=args.budget)
+        report.rows.append(row)
+        print(f"  ours {_ms(row.ours)}  plain {_ms(row.plain)}", file=sys.stderr, flush=True)
+
+    if args.writes and (not args.only or "writes" in args.only):
+        print("add_message throughput …", file=sys.stderr, flush=True)
+        report.writes = writes(app, aiconvos, db, args.writes)
+    report.max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(render(report))
+    print()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in report.machine.items()))
+    print("database: " + ", ".join(f"{k} {v}" for k, v in report.database.items()))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(asdict(report), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

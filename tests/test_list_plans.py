@@ -1,0 +1,124 @@
+"""Every way of reading a page (sorting a range, walking an index, probing the search index)
+gives the same rows, in the same order, as a brute-force sort of the matching conversations."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from conftest import FIXED_NOW, count_queries
+
+from flask_aiconvos import queries
+from flask_aiconvos.models import Conversation
+
+PAGE_SIZE = 7
+WORDS = ["parking", "invoice", "tour", "desk", "wiśniewski", "müller"]
+VIEWS = [
+    {},
+    {"channel": "whatsapp"},
+    {"range": "this_month"},
+    {"range": "last_month", "channel": "chat"},
+    {"from": "2026-09-01", "to": "2026-10-15"},
+    {"search": "parking"},
+    {"search": "desk", "channel": "email"},
+    {"search": "tour", "range": "this_month"},
+    {"search": "7700"},
+    {"search": "wi"},
+]
+
+
+def record(aiconvos, count: int) -> None:
+    rng = random.Random(11)
+    for n in range(count):
+        started = FIXED_NOW - timedelta(days=rng.randint(0, 90), minutes=rng.randint(0, 1440))
+        conversation = aiconvos.start_conversation(
+            channel=rng.choice(["chat", "email", "whatsapp"]),
+            origin="customer_reply",
+            subject=" ".join(rng.sample(WORDS, 2)) if rng.random() < 0.7 else None,
+            external_identifier=f"+44 7700 9{n:05d}",
+            started_at=started,
+            tenant=rng.choice(["a", "b"]),
+        )
+        for m in range(rng.randint(0, 2)):
+            aiconvos.add_message(
+                conversation.id,
+                sender="customer",
+                body=f"Message {m} about {rng.choice(WORDS)}",
+                # Some activity ties, some activity before the start.
+                sent_at=min(started + timedelta(hours=rng.choice([-1, 1, 1, 5])), FIXED_NOW),
+            )
+
+
+def brute_force(session, filters: queries.ListFilters) -> list[int]:
+    rows = []
+    for c in session.scalars(sa.select(Conversation)):
+        if filters.tenant is not None and c.tenant != filters.tenant:
+            continue
+        if filters.channel is not None and c.channel != filters.channel:
+            continue
+        if filters.started_from is not None and c.started_at < filters.started_from:
+            continue
+        if filters.started_to is not None and c.started_at >= filters.started_to:
+            continue
+        if not all(
+            any(alt in c.search_text for alt in queries.word_alternatives(word))
+            for word in filters.search_words
+        ):
+            continue
+        rows.append(c)
+    rows.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+    return [c.id for c in rows]
+
+
+@pytest.mark.parametrize("walk_search", [True, False])
+@pytest.mark.parametrize("sort_ranges", [True, False])
+def test_every_plan_gives_the_brute_force_page(
+    app, aiconvos, db, monkeypatch, walk_search, sort_ranges
+) -> None:
+    record(aiconvos, 80)
+    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: walk_search)
+    monkeypatch.setattr(queries, "RANGE_SORT_LIMIT", 10**9 if sort_ranges else 0)
+    session = db.session
+    for tenant in (None, "a"):
+        for args in VIEWS:
+            filters = queries.parse_list_args(
+                args, timezone="Europe/Berlin", now=FIXED_NOW, tenant=tenant
+            )
+            expected = brute_force(session, filters)
+            total = queries.overview(session, filters).total
+            assert total == len(expected), (args, tenant)
+            for page in range(0, total // PAGE_SIZE + 2):
+                rows = queries.page_of_rows(
+                    session, filters, page=page, page_size=PAGE_SIZE, total=total
+                )
+                want = expected[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+                assert [row.id for row in rows] == want, (args, tenant, page)
+
+
+def test_sqlite_plans_are_the_intended_ones(app, aiconvos, db, monkeypatch) -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("plans are steered on SQLite only")
+    record(aiconvos, 30)
+    session = db.session
+
+    def statement_for(args: dict, total: int) -> str:
+        filters = queries.parse_list_args(args, timezone="UTC", now=FIXED_NOW, tenant=None)
+        with count_queries(db.engine) as statements:
+            queries.page_of_rows(session, filters, page=0, page_size=PAGE_SIZE, total=total)
+        return statements[0]
+
+    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: True)
+    assert "+aiconvos_conversation.id IN" in statement_for({"search": "parking"}, 10)
+    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: False)
+    assert "+aiconvos_conversation.id" not in statement_for({"search": "parking"}, 10)
+    old = {"from": "2026-09-01", "to": "2026-09-30"}
+    assert "ORDER BY +aiconvos_conversation.last_activity_at" in statement_for(old, 10)
+    walked = statement_for(old, queries.RANGE_SORT_LIMIT + 1)
+    assert "+aiconvos_conversation.started_at >=" in walked
+    assert "ORDER BY aiconvos_conversation.last_activity_at" in walked
+    monkeypatch.undo()
+    assert queries._walk_for_search(25, 5_000, "last_activity_at")
+    assert not queries._walk_for_search(25, 50, "last_activity_at")
+    assert not queries._walk_for_search(5_025, 8_000, "last_activity_at")
