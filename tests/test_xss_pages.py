@@ -1,0 +1,113 @@
+"""Hostile payloads in every displayed field never become live markup on the list or timeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import DATABASES, as_user
+from flask import Flask
+from security_support import host_factory, module_database
+
+DATA = Path(__file__).parent / "data"
+PAYLOADS = (
+    json.loads((DATA / "dompurify_payloads.json").read_text())[::4]
+    + json.loads((DATA / "html5lib_sanitizer_inputs.json").read_text())[::3]
+    + [
+        '"><script>alert(1)</script>',
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+        "[x](javascript:alert(1))",
+        '" onmouseover="alert(1)',
+        "</title><svg onload=alert(1)>",
+    ]
+)
+FORBIDDEN = {"script", "iframe", "object", "embed", "base", "meta", "link", "textarea", "button", "svg", "math", "style", "frame", "frameset"}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}
+
+
+def line(text: str, limit: int) -> str:
+    """The payload as a single-line field accepts it: control characters become spaces."""
+    printable = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    return " ".join(printable.split())[:limit] or "x"
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def host(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, list[int]]]:
+    with module_database(request.param) as url, host_factory(url) as build:
+        app, ext = build(AICONVOS_PAGE_SIZE=500)
+        ids = []
+        with app.app_context():
+            for n, payload in enumerate(PAYLOADS):
+                one_line = line(payload, 120)
+                conv = ext.start_conversation(
+                    channel="email",
+                    origin="customer_reply",
+                    subject=one_line if n % 2 else None,
+                    customer_id=one_line if n % 3 == 0 else None,
+                    customer_name=one_line,
+                    customer_company=one_line,
+                    external_identifier=one_line,
+                )
+                for fmt in ("text", "html", "markdown"):
+                    ext.add_message(conv.id, sender="customer", body=payload.replace("\x00", "") if payload.strip("\x00 \n\t") else "x", content_format=fmt)
+                ext.link_inbox_item(conv.id, item_id=line(payload, 100), status="pending", title=one_line)
+                ext.escalate(conv.id, ticket_id=line(payload, 100), subject=one_line)
+                ext.record_conversion(conv.id, kind="booking", target_id=line(payload, 100))
+                ids.append(conv.id)
+        yield app, ids
+
+
+def url_as_browser_reads_it(value: str) -> str:
+    """WHATWG URL parsing: strip leading/trailing C0 controls and spaces, drop tabs and newlines."""
+    trimmed = value.strip("".join(chr(c) for c in range(33)))
+    return "".join(ch for ch in trimmed if ch not in "\t\n\r").lower()
+
+
+def assert_inert(html: str, container_id: str, own_forms: int = 0) -> None:
+    page = BeautifulSoup(html, "html.parser")
+    container = page.find(id=container_id)
+    assert container is not None
+    # The list's own search and date-range forms (GET, back to the list) are the only forms.
+    forms = container.find_all("form")
+    assert len(forms) == own_forms
+    assert all(form.get("method") == "get" for form in forms)
+    for tag in container.find_all(True):
+        in_own_form = tag.find_parent("form") is not None
+        assert tag.name not in FORBIDDEN or (in_own_form and tag.name == "button"), str(tag)[:200]
+        for attr, value in tag.attrs.items():
+            assert not attr.lower().startswith("on"), str(tag)[:200]
+            assert attr.lower() not in {"srcdoc", "style"}, str(tag)[:200]
+            if attr.lower() in URL_ATTRIBUTES:
+                scheme = url_as_browser_reads_it(str(value))
+                assert not scheme.startswith(("javascript:", "vbscript:", "data:")), str(tag)[:200]
+
+
+def test_list_is_inert(host):
+    app, ids = host
+    response = app.test_client().get("/admin/ai-conversations/", headers=as_user("admin"))
+    assert response.status_code == 200
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert len(page.select("tr[data-conversation-id]")) == len(ids)
+    assert_inert(response.get_data(as_text=True), "aiconvos-list-page", own_forms=2)
+
+
+def test_every_timeline_is_inert(host):
+    app, ids = host
+    client = app.test_client()
+    for conv_id in ids:
+        response = client.get("/admin/ai-conversations/details/", query_string={"id": conv_id}, headers=as_user("admin"))
+        assert response.status_code == 200
+        assert_inert(response.get_data(as_text=True), "aiconvos-timeline-page")
+
+
+def test_the_checker_catches_live_markup():
+    with pytest.raises(AssertionError):
+        assert_inert('<div id="c"><a href=" \x01JaVa\tScript:alert(1)">x</a></div>', "c")
+    with pytest.raises(AssertionError):
+        assert_inert('<div id="c"><form action="/x"></form></div>', "c")
+    with pytest.raises(AssertionError):
+        assert_inert('<div id="c"><img src=x onerror=alert(1)></div>', "c")
