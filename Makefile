@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run --conversations $(BENCH_CONVERSATIONS) $(BENCH_URL_ARG) \
 		--json bench/results/latest.json
 
+## Render docs/list.png and docs/timeline.png from demo data in headless Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check flask_aiconvos

@@ -1,0 +1,62 @@
+"""Render the README's pictures: the list and a timeline of the demo data, in headless Chromium.
+
+    make screenshots
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from example_app.app import create_app  # noqa: E402
+from flask_aiconvos import AIConversations  # noqa: E402
+from flask_aiconvos.demo import seed_demo  # noqa: E402
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.db"})
+        with app.app_context():
+            ext = AIConversations.state(app).extension
+            ext.create_all()
+            seed_demo(ext, 150, seed=7)
+        http = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=http.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{http.server_port}"
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/login")
+            page.fill("#username", "admin")
+            page.fill("#password", "admin")
+            page.click("form button[type=submit]")
+            page.goto(base + "/admin/ai-conversations/")
+            page.screenshot(path=str(ROOT / "list.png"), full_page=False)
+            links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
+                "links => links.map(link => link.href)"
+            )
+            for href in links:  # the first conversation with an HTML table and several messages
+                page.goto(href)
+                if page.locator(".aiconvos-message-body table").count() and page.locator(
+                    "[data-message-id]"
+                ).count() >= 3:
+                    break
+            page.set_viewport_size({"width": 1280, "height": 1100})
+            page.screenshot(path=str(ROOT / "timeline.png"), full_page=False)
+            browser.close()
+        http.shutdown()
+    print("wrote", ROOT / "list.png", ROOT / "timeline.png")
+
+
+if __name__ == "__main__":
+    main()
