@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import HOST_ENDPOINTS, USERS, FreshContextClient, as_user, soup
 from flask import Flask, request
 from flask.testing import FlaskClient
 from flask_admin import Admin
 from flask_login import AnonymousUserMixin, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from markupsafe import Markup
-from security_support import host_factory
+from support.hosts import HOST_ENDPOINTS, USERS, FreshContextClient
+from support.http import as_user, soup
+from support.security import host_factory
 
 from flask_aiconvos import AIConversations
 from flask_aiconvos.access import AccessPolicy, default_role_checker, is_safe_link
@@ -28,7 +29,7 @@ CONVERSION_KINDS = ("tour", "customer", "contract", "booking", "day_pass")
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A plain test client: pytest-flask's ``client`` preserves request contexts, which cannot
-    nest with the per-request app context of conftest's ``FreshContextClient``."""
+    nest with the per-request app context of ``support.hosts.FreshContextClient``."""
     return app.test_client()
 
 
@@ -372,7 +373,7 @@ def test_each_link_role_opens_only_its_kinds(build, monkeypatch):
         conv_id = seed_linked(ext)
     seen = links_seen(app.test_client(), conv_id, "booker").all_kinds
     linked = {key for key, href in seen.items() if href}
-    # conftest's AICONVOS_LINK_ROLES gives booking and day_pass the "bookings" role.
+    # The test host's AICONVOS_LINK_ROLES gives booking and day_pass the "bookings" role.
     assert linked == {"list:booking", "list:day_pass", "timeline:booking", "timeline:day_pass"}
     for key in linked:
         assert seen[key] == EXPECTED_HREFS[key]

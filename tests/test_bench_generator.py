@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXED_NOW, as_user, reset_tables, soup
+from support.hosts import FIXED_NOW, reset_tables
+from support.http import as_user, soup
 
 from flask_aiconvos.models import metadata
 

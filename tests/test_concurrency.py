@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from conftest import make_host_app
+from support.hosts import make_host_app
 
 from flask_aiconvos import Conversation, Conversion, Message
 

@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXED_NOW, count_queries
+from support.hosts import FIXED_NOW
+from support.sql import count_queries
 
 from flask_aiconvos import AIConversations, counters, queries
 from flask_aiconvos.models import Conversation, ConversationCounter

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from conftest import FIXED_NOW
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from support.hosts import FIXED_NOW
 
 from flask_aiconvos import (
     AIConversations,

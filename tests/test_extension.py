@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import as_user, soup
 from flask import Flask
 from flask_admin import Admin
 from flask_sqlalchemy import SQLAlchemy
+from support.http import as_user, soup
 
 from flask_aiconvos import AIConversations, ConfigurationError
 from flask_aiconvos.extension import CONFIG_DEFAULTS

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import DATABASES, as_user
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_support import host_factory, module_database, snapshot
+from support.hosts import DATABASES
+from support.http import as_user
+from support.security import host_factory, module_database, snapshot
 
 from flask_aiconvos import AIConversations, ConversationNotFound, InvalidRecord
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import FIXED_NOW
-from list_support import converted, list_page, query_of, start
+from support.hosts import FIXED_NOW
+from support.listing import converted, list_page, query_of, start
 
 from flask_aiconvos import AIConversations
 

@@ -1,6 +1,6 @@
 """The date range of the list page: presets, custom from/to, the host's time zone, the cohort.
 
-The fixed clock is conftest.FIXED_NOW, Wed 18 Nov 2026 15:30 UTC (16:30 in Berlin, CET = UTC+1;
+The fixed clock is support.hosts.FIXED_NOW, Wed 18 Nov 2026 15:30 UTC (16:30 in Berlin, CET = UTC+1;
 Berlin is on CEST = UTC+2 until 25 Oct 2026).
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import FIXED_NOW, soup
-from list_support import (
+from support.hosts import FIXED_NOW
+from support.http import soup
+from support.listing import (
     get_list,
     list_page,
     metric,

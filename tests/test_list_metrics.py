@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import FIXED_NOW, count_queries, tenant_of_current_user
-from list_support import (
+from support.hosts import FIXED_NOW, tenant_of_current_user
+from support.listing import (
     converted,
     list_page,
     metric,
@@ -16,6 +16,7 @@ from list_support import (
     start,
     tab_count,
 )
+from support.sql import count_queries
 
 from flask_aiconvos import AIConversations
 from flask_aiconvos.views import ConversationView

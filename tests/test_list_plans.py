@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXED_NOW, count_queries
+from support.hosts import FIXED_NOW
+from support.sql import count_queries
 
 from flask_aiconvos import queries
 from flask_aiconvos.models import Conversation

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import FIXED_NOW, count_queries, soup
-from list_support import get_list, row_ids, start
+from support.hosts import FIXED_NOW
+from support.http import soup
+from support.listing import get_list, row_ids, start
+from support.sql import count_queries
 
 from flask_aiconvos import AIConversations
 

@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import FIXED_NOW, soup
-from list_support import (
+from support.hosts import FIXED_NOW
+from support.http import soup
+from support.listing import (
     LIST_URL,
     converted,
     get_list,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import FIXED_NOW, as_user
-from list_support import (
+from support.hosts import FIXED_NOW
+from support.http import as_user
+from support.listing import (
     LIST_URL,
     active_tabs,
     get_list,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import DATABASES, as_user, tenant_of_current_user
 from flask import Flask
-from security_support import host_factory, module_database, snapshot
+from support.hosts import DATABASES, tenant_of_current_user
+from support.http import as_user
+from support.security import host_factory, module_database, snapshot
 
 SERVED = {"aiconvos.index_view", "aiconvos.details_view"}
 USERS = [None, "nobody", "viewer", "admin", "tenant_b"]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import Result
-from conftest import reset_tables
+from support.hosts import reset_tables
 
 from flask_aiconvos import migration
 from flask_aiconvos.models import metadata

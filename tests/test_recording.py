@@ -130,7 +130,7 @@ def test_html_converted_to_markdown_keeps_original(aiconvos):
 
 
 def test_markdownify_channels_config(app, aiconvos, database_url):
-    from conftest import make_host_app
+    from support.hosts import make_host_app
 
     host, ext = make_host_app(
         f"sqlite:///{app.instance_path}-x.db" if database_url == "sqlite" else database_url,

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXED_NOW, count_queries, make_host_app, reset_tables
+from support.hosts import FIXED_NOW, make_host_app, reset_tables
+from support.sql import count_queries
 
 from flask_aiconvos import migration, queries, search_index
 from flask_aiconvos.models import Conversation

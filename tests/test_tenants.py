@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import DATABASES, USERS, User, as_user, soup, tenant_of_current_user
 from flask import Flask
-from security_support import host_factory, module_database
+from support.hosts import DATABASES, USERS, User, tenant_of_current_user
+from support.http import as_user, soup
+from support.security import host_factory, module_database
 
 from flask_aiconvos import AIConversations, Conversation
 

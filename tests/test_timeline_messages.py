@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from conftest import as_user, count_queries, soup
+from support.http import as_user, soup
+from support.sql import count_queries
 
 from flask_aiconvos import Message
 

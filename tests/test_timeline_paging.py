@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import as_user, soup
+from support.http import as_user, soup
 
 DETAILS = "/admin/ai-conversations/details/"
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)

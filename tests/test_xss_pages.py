@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DATABASES, as_user
 from flask import Flask
-from security_support import host_factory, module_database
+from support.hosts import DATABASES
+from support.http import as_user
+from support.security import host_factory, module_database
 
 DATA = Path(__file__).parent / "data"
 PAYLOADS = (

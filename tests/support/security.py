@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import make_host_app, reset_tables, sqlalchemy_url
 from flask import Flask
 
 from flask_aiconvos import AIConversations
 from flask_aiconvos.models import metadata
+from support.hosts import make_host_app, reset_tables, sqlalchemy_url
 
 HostFactory = Callable[..., tuple[Flask, AIConversations]]
 
@@ -61,7 +61,7 @@ def snapshot(app: Flask) -> dict[str, list[tuple]]:
 
 @contextlib.contextmanager
 def module_database(param: str) -> Iterator[str]:
-    """A database URL for a module-scoped fixture: ``param`` is a ``conftest.DATABASES`` value.
+    """A database URL for a module-scoped fixture: ``param`` is a ``support.hosts.DATABASES`` value.
 
     SQLite lives in a fresh file on a RAM disk when there is one (commits cost no disk sync);
     PostgreSQL starts without the extension's tables.

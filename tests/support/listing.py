@@ -7,11 +7,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from conftest import FIXED_NOW, as_user, soup
 from flask.testing import FlaskClient
 
 from flask_aiconvos import AIConversations
 from flask_aiconvos.models import Conversation
+from support.hosts import FIXED_NOW
+from support.http import as_user, soup
 
 LIST_URL = "/admin/ai-conversations/"
 

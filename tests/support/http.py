@@ -1,0 +1,15 @@
+"""Requests as a test user, and their pages parsed."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+
+def as_user(name: str | None) -> dict[str, str]:
+    """Request headers that authenticate as one of the test USERS (None: anonymous)."""
+    return {"X-Test-User": name} if name else {}
+
+
+def soup(response) -> BeautifulSoup:
+    assert response.status_code == 200, response.status_code
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
