@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +27,8 @@ from bleach.sanitizer import Cleaner
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from .vocab import CONTENT_FORMATS, MONTH_ABBREVIATIONS, WEEKDAY_ABBREVIATIONS
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -41,6 +43,7 @@ __all__ = [
     "SANITIZER_ENGINES",
     "URL_SCHEMES",
     "ConversionFailed",
+    "format_day",
     "format_exact",
     "format_relative",
     "html_to_markdown",
@@ -56,7 +59,6 @@ __all__ = [
 POLICY_VERSION: int = 1
 
 SANITIZER_ENGINES: tuple[str, ...] = ("nh3", "bleach")
-CONTENT_FORMATS: tuple[str, ...] = ("text", "html", "markdown")
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -129,9 +131,6 @@ _NON_NESTING = frozenset(
         "optgroup", "rb", "rt", "rtc", "rp",
     }
 )  # fmt: skip
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class ConversionFailed(ValueError):
@@ -757,6 +756,11 @@ def format_relative(moment: datetime, *, now: datetime | None = None) -> str:
     return humanize.naturaltime(_as_utc(moment), when=reference)
 
 
+def format_day(day: date) -> str:
+    """``"18 Nov 2026"``, the same in any locale."""
+    return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
+
+
 def format_exact(moment: datetime, *, timezone: str = "UTC") -> str:
     """``"Mon 23 Nov 2026, 22:08 UTC"`` in ``timezone``, naming the zone, in any locale."""
     zone = _zone(timezone)
@@ -765,7 +769,7 @@ def format_exact(moment: datetime, *, timezone: str = "UTC") -> str:
     if not label.isalpha():
         label = zone.key
     return (
-        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
+        f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {format_day(local.date())}, "
         f"{local:%H:%M} {label}"
     )
 

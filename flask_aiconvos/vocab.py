@@ -7,7 +7,13 @@ a conversion kind is a change here only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The stored values of an enumeration, in declaration order (for error messages)."""
+    return tuple(member.value for member in enum)
 
 
 class Channel(StrEnum):
@@ -42,6 +48,9 @@ class ContentFormat(StrEnum):
     TEXT = "text"
     HTML = "html"
     MARKDOWN = "markdown"
+
+
+CONTENT_FORMATS: tuple[str, ...] = values(ContentFormat)
 
 
 class ConversionKind(StrEnum):
@@ -83,6 +92,9 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.HELP_DESK: "Help Desk",
 }
 
+#: The label of every channel together (the All tab's metrics, the comparison's last row).
+ALL_CHANNELS_LABEL = "All channels"
+
 #: Short labels for the channel tabs, where "Email (AI)" would be noisy.
 CHANNEL_TAB_LABELS: dict[str, str] = {**CHANNEL_LABELS, Channel.EMAIL: "Email"}
 
@@ -103,6 +115,13 @@ ORIGIN_LABELS: dict[str, str] = {
     Origin.PORTAL_CHAT: "Members Portal chat",
     Origin.CUSTOMER_REPLY: "Customer reply",
     Origin.OPERATOR_TAKEOVER: "Operator takeover",
+}
+
+#: Font Awesome 4.7 icons of the senders on the timeline.
+SENDER_ICONS: dict[str, str] = {
+    Sender.AI: "fa-android",
+    Sender.OPERATOR: "fa-headphones",
+    Sender.CUSTOMER: "fa-user",
 }
 
 SENDER_LABELS: dict[str, str] = {
@@ -169,11 +188,26 @@ INBOX_STATUS_LABELS: dict[str, str] = {
 }
 
 
-def values(enum: type[StrEnum]) -> tuple[str, ...]:
-    """The stored values of an enumeration, in declaration order (for error messages)."""
-    return tuple(member.value for member in enum)
-
-
 def via_label(sender: str, via: str | None) -> str:
     """The timeline label for how a message travelled."""
     return VIA_LABELS.get((sender, via), "—")
+
+
+def count_column(kind: str) -> str:
+    """The conversation column that counts conversions of ``kind`` (``tour`` → ``tour_count``)."""
+    return f"{kind}_count"
+
+
+#: Conversations start, and everything in them happens, between these years (UTC, inclusive):
+#: the recording API refuses other times, and date-range bounds outside them are moved onto them.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 9998
+EARLIEST_MOMENT = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+#: The first moment after the span (exclusive upper bound).
+END_OF_TIME = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
+
+#: English month and weekday abbreviations for dates shown the same in any locale.
+MONTH_ABBREVIATIONS: tuple[str, ...] = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+WEEKDAY_ABBREVIATIONS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
