@@ -3,7 +3,7 @@
 The data is described first as plans (what a host application would pass to the recording API:
 ``start_conversation``, then messages, conversions, inbox items and escalations in order) and
 then written with bulk inserts. Every column the API derives is derived here by the same code
-the API runs: ``recording.build_search_text`` for the search text, ``rendering.render_body`` for
+the API runs: ``search_text.build_search_text`` for the search text, ``rendering.render_body`` for
 the stored HTML and ``rendering.preview_text`` for the first-message preview. A test replays the
 same plans through the API into a second database and compares the screens.
 
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from flask_aiconvos import counters, migration, rendering, search_index
 from flask_aiconvos.models import PREVIEW_MAX, metadata
-from flask_aiconvos.recording import build_search_text
+from flask_aiconvos.search_text import build_search_text
 from flask_aiconvos.vocab import ConversionKind, values
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -79,7 +79,6 @@ def build_app(
     app.config.update(
         SECRET_KEY="bench",
         SQLALCHEMY_DATABASE_URI=sqlalchemy_url(url),
-        AICONVOS_NOW=now,
     )
     db = SQLAlchemy()
     db.init_app(app)
@@ -90,7 +89,11 @@ def build_app(
     for kind in LINK_KINDS:
         app.add_url_rule(f"/host/{kind}/<id>", f"host_{kind}", lambda id: id)
     aiconvos = AIConversations(
-        app, db=db, admin=admin, links={kind: f"host_{kind}" for kind in LINK_KINDS}
+        app,
+        db=db,
+        admin=admin,
+        links={kind: f"host_{kind}" for kind in LINK_KINDS},
+        clock=lambda: now,
     )
     plain = PlainConversationView(
         PlainConversation, db, name="Plain", endpoint="plain", url="plain-conversations"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import flask_login
 from flask import current_app, url_for
 from werkzeug.routing import BuildError
 
@@ -49,9 +50,7 @@ def current_user() -> Any:
     """The Flask-Login user of this request, or ``None`` when the host does not use Flask-Login."""
     if getattr(current_app, "login_manager", None) is None:
         return None
-    from flask_login import current_user as user
-
-    return user._get_current_object()
+    return flask_login.current_user._get_current_object()
 
 
 def is_safe_link(url: object) -> bool:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
 from . import migration
+from .demo import seed_demo as record_demo
+from .models import Conversation
+from .state import get_state
 
 
 @click.group("aiconvos", help="flask-aiconvos: AI Conversations for Flask-Admin.")
@@ -52,17 +56,11 @@ def current() -> None:
 @with_appcontext
 def seed_demo(conversations: int, seed: int, if_empty: bool) -> None:
     """Record realistic demo conversations through the public recording API."""
-    from sqlalchemy import func, select
-
-    from .demo import seed_demo as run
-    from .extension import AIConversations
-    from .models import Conversation
-
-    state = AIConversations.state()
+    state = get_state()
     if if_empty:
         existing = state.db.session.scalar(select(func.count()).select_from(Conversation))
         if existing:
             click.echo(f"aiconvos: {existing} conversations already recorded; nothing seeded")
             return
-    created = run(state.extension, conversations, seed=seed)
+    created = record_demo(state.extension, conversations, seed=seed)
     click.echo(f"aiconvos: seeded {created} demo conversations")

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,7 +39,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .models import Conversation, ConversationCounter
-from .vocab import METRIC_KEYS, ConversionKind, values
+from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
+
+D = TypeVar("D", date, datetime)
 
 DAY = "d"
 MONTH = "m"
@@ -62,7 +64,8 @@ def month_start(moment: datetime) -> datetime:
     return day_start(moment).replace(day=1)
 
 
-def _next_month(start: datetime) -> datetime:
+def next_month(start: D) -> D:
+    """The first day (or first moment) of the month after the one ``start`` opens."""
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
@@ -73,7 +76,7 @@ def _ceil_day(moment: datetime) -> datetime:
 
 def _ceil_month(moment: datetime) -> datetime:
     start = month_start(moment)
-    return start if start == moment else _next_month(start)
+    return start if start == moment else next_month(start)
 
 
 def periods(started_at: datetime) -> tuple[tuple[str, datetime], tuple[str, datetime]]:
@@ -93,17 +96,12 @@ class Split:
     raw: list[Span] = field(default_factory=list)
 
 
-#: Conversations start within these bounds (the recording API accepts years 1970 to 9998).
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-
-
 def split(start: datetime | None, end: datetime | None) -> Split:
     """Cover ``[start, end)`` exactly with month counters, day counters and raw part-days."""
-    if (start is not None and start >= LATEST) or (end is not None and end <= EARLIEST):
+    if (start is not None and start >= END_OF_TIME) or (end is not None and end <= EARLIEST_MOMENT):
         return Split()
-    start = None if start is not None and start <= EARLIEST else start
-    end = None if end is not None and end >= LATEST else end
+    start = None if start is not None and start <= EARLIEST_MOMENT else start
+    end = None if end is not None and end >= END_OF_TIME else end
     if start is not None and end is not None and start >= end:
         return Split()
     low_day = _ceil_day(start) if start is not None else None
@@ -177,8 +175,9 @@ def record_first_conversion(session: Session, conversation: Conversation, kind: 
 # --- reading --------------------------------------------------------------------------------
 
 
-def _flag(kind: str) -> Any:
-    column = getattr(Conversation, f"{kind}_count")
+def having_kind(kind: str) -> Any:
+    """SQL: how many of the grouped conversations have at least one conversion of ``kind``."""
+    column = getattr(Conversation, count_column(kind))
     return func.coalesce(func.sum(case((column > 0, 1), else_=0)), 0)
 
 
@@ -221,7 +220,7 @@ def channel_totals(
         parts.append(stmt.group_by(counter.channel))
     if pieces.raw:
         c = Conversation
-        stmt = select(c.channel, func.count(), *(_flag(kind) for kind in kinds)).where(
+        stmt = select(c.channel, func.count(), *(having_kind(kind) for kind in kinds)).where(
             or_(*(_within(c.started_at, span) for span in pieces.raw))
         )
         if tenant is not None:
@@ -272,7 +271,9 @@ def rebuild(connection: Connection) -> int:
     connection.execute(table.delete())
     kinds = values(ConversionKind)
     columns = ["conversations", *(KIND_COLUMNS[kind] for kind in kinds)]
-    flags = ", ".join(f"SUM(CASE WHEN {kind}_count > 0 THEN 1 ELSE 0 END)" for kind in kinds)
+    flags = ", ".join(
+        f"SUM(CASE WHEN {count_column(kind)} > 0 THEN 1 ELSE 0 END)" for kind in kinds
+    )
     written = 0
     for grain in (DAY, MONTH):
         period = _truncated(connection, grain)
@@ -297,7 +298,7 @@ def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str
     kinds = values(ConversionKind)
     c: Any = Conversation.__table__.c
     totals: dict[tuple[str, datetime, str, str], list[int]] = {}
-    query = select(c.started_at, c.tenant, c.channel, *(c[f"{kind}_count"] for kind in kinds))
+    query = select(c.started_at, c.tenant, c.channel, *(c[count_column(kind)] for kind in kinds))
     for row in connection.execute(query.execution_options(yield_per=10_000)):
         start = day_start(row[0]) if grain == DAY else month_start(row[0])
         key = (grain, start, row[1] or NO_TENANT, row[2])

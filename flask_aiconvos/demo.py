@@ -1,7 +1,7 @@
 """Demo data for a coworking business, recorded only through the public recording API.
 
 ``seed_demo`` exists so that an operator trying the example app, and a developer checking a
-screen, see every value of the vocabulary (PRODUCT.md §3) in realistic conversations: HTML
+screen, see every value of the vocabulary (``vocab``) in realistic conversations: HTML
 quotes and newsletters, Markdown price tables, WhatsApp text, voice transcripts, escalations and
 AI Inbox items. The first ``SHOWCASE_SIZE`` conversations cover everything on their own; the
 rest are drawn at random. The same seed and ``now`` always record the same data.

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 
-from . import recording
+from . import recording, search_index  # noqa: F401  (search_index: creates its index with the tables)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -21,30 +18,16 @@ from .access import (
     validate_link_roles,
     validate_links,
 )
+from .cli import aiconvos_cli
 from .errors import ConfigurationError, InvalidRecord
-from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message, metadata
+from .models import Conversation, metadata
 from .rendering import SANITIZER_ENGINES
+from .state import EXTENSION_KEY, Clock, ExtensionState, get_state, resource_dir, utcnow
+from .views import ConversationView
 
 if TYPE_CHECKING:
     from flask_admin import Admin
     from flask_sqlalchemy import SQLAlchemy
-
-    from .views import ConversationView
-
-EXTENSION_KEY = "aiconvos"
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def resource_dir(name: str) -> Path:
-    """Where ``templates`` or ``migrations`` live: inside the installed package, else the checkout.
-
-    The wheel maps the top-level ``templates/`` and ``migrations/`` folders into the package;
-    a source checkout keeps them beside it.
-    """
-    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"flask_aiconvos: no {name!r} folder beside {PACKAGE_DIR}")
 
 
 CONFIG_DEFAULTS: dict[str, Any] = {
@@ -63,21 +46,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass
-class _State:
-    """Everything one app's registration holds, kept in ``app.extensions["aiconvos"]``."""
-
-    extension: AIConversations
-    db: SQLAlchemy
-    admin: Admin
-    access: AccessPolicy
-    recording: recording.RecordingSettings
-    timezone: str
-    page_size: int
-    timeline_page_size: int
-    view: ConversationView
-
-
 def _positive_int(config: Mapping[str, Any], key: str, upper: int) -> int:
     value = config[key]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= upper:
@@ -92,27 +60,29 @@ def _non_empty_str(config: Mapping[str, Any], key: str) -> str:
     return value
 
 
-class AIConversations:
+class InitOptions(TypedDict, total=False):
+    """The options of ``init_app``, which ``AIConversations(app, ...)`` passes on."""
+
+    db: SQLAlchemy
+    admin: Admin
+    role_checker: RoleChecker | None
+    links: Mapping[str, LinkTarget] | None
+    scope: Scope | None
+    view_class: type[ConversationView]
+    clock: Clock | None
+
+
+class AIConversations(recording.RecordingAPI):
     """The flask-aiconvos extension: an *AI Conversations* workspace in the host's Flask-Admin.
 
     Create it once, then ``init_app(app, db=..., admin=...)`` (or pass ``app`` to the
-    constructor). The recording methods act on the app of the current app context.
+    constructor). The recording methods (``start_conversation``, ``add_message``, …) act on the
+    app of the current app context.
     """
 
-    def __init__(
-        self,
-        app: Flask | None = None,
-        *,
-        db: SQLAlchemy | None = None,
-        admin: Admin | None = None,
-        role_checker: RoleChecker | None = None,
-        links: Mapping[str, LinkTarget] | None = None,
-        scope: Scope | None = None,
-    ) -> None:
+    def __init__(self, app: Flask | None = None, **options: Unpack[InitOptions]) -> None:
         if app is not None:
-            self.init_app(
-                app, db=db, admin=admin, role_checker=role_checker, links=links, scope=scope
-            )
+            self.init_app(app, **options)
 
     def init_app(
         self,
@@ -123,8 +93,15 @@ class AIConversations:
         role_checker: RoleChecker | None = None,
         links: Mapping[str, LinkTarget] | None = None,
         scope: Scope | None = None,
+        view_class: type[ConversationView] = ConversationView,
+        clock: Clock | None = None,
     ) -> None:
-        """Register the extension on ``app``: config defaults, the admin view, templates, CLI."""
+        """Register the extension on ``app``: config defaults, the admin view, templates, CLI.
+
+        ``view_class`` is the list and timeline view (a ``ConversationView`` subclass that
+        customises its columns); ``clock`` returns the current aware time, for every default
+        time the recording API fills in and every date the screens compute (tests, replays).
+        """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError(
                 "flask-aiconvos is already registered on this app. Call init_app once per app; "
@@ -138,6 +115,14 @@ class AIConversations:
             raise ConfigurationError("role_checker must be callable(user, role) -> bool")
         if scope is not None and not callable(scope):
             raise ConfigurationError("scope must be callable() -> tenant value or None")
+        if not (isinstance(view_class, type) and issubclass(view_class, ConversationView)):
+            raise ConfigurationError(
+                "view_class must be a subclass of flask_aiconvos.views.ConversationView, "
+                f"got {view_class!r}"
+            )
+        if clock is not None and not callable(clock):
+            raise ConfigurationError("clock must be callable() -> timezone-aware datetime")
+        clock = clock or utcnow
 
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, value.copy() if isinstance(value, dict) else value)
@@ -161,22 +146,7 @@ class AIConversations:
         except InvalidRecord as error:
             raise ConfigurationError(str(error)) from None
 
-        access = AccessPolicy(
-            view_role=_non_empty_str(config, "AICONVOS_VIEW_ROLE"),
-            role_checker=role_checker or default_role_checker,
-            link_roles=validate_link_roles(config["AICONVOS_LINK_ROLES"]),
-            links=validate_links(links),
-            scope=scope,
-        )
-        settings = recording.RecordingSettings(
-            sanitizer=sanitizer,
-            markdownify_channels=markdownify_channels,
-            max_body_chars=_positive_int(config, "AICONVOS_MAX_BODY_CHARS", 50_000_000),
-        )
-
-        from .views import ConversationView
-
-        view = ConversationView(
+        view = view_class(
             Conversation,
             db,
             name=_non_empty_str(config, "AICONVOS_NAME"),
@@ -184,15 +154,26 @@ class AIConversations:
             endpoint=_non_empty_str(config, "AICONVOS_ENDPOINT"),
             url=_non_empty_str(config, "AICONVOS_URL"),
         )
-        state = _State(
+        state = ExtensionState(
             extension=self,
             db=db,
-            admin=admin,
-            access=access,
-            recording=settings,
+            access=AccessPolicy(
+                view_role=_non_empty_str(config, "AICONVOS_VIEW_ROLE"),
+                role_checker=role_checker or default_role_checker,
+                link_roles=validate_link_roles(config["AICONVOS_LINK_ROLES"]),
+                links=validate_links(links),
+                scope=scope,
+            ),
+            recording=recording.RecordingSettings(
+                sanitizer=sanitizer,
+                markdownify_channels=markdownify_channels,
+                max_body_chars=_positive_int(config, "AICONVOS_MAX_BODY_CHARS", 50_000_000),
+                clock=clock,
+            ),
             timezone=timezone,
             page_size=_positive_int(config, "AICONVOS_PAGE_SIZE", 500),
             timeline_page_size=_positive_int(config, "AICONVOS_TIMELINE_PAGE_SIZE", 2000),
+            clock=clock,
             view=view,
         )
         app.extensions[EXTENSION_KEY] = state
@@ -206,153 +187,17 @@ class AIConversations:
             )
         )
         admin.add_view(view)
-
-        from .cli import aiconvos_cli
-
         app.cli.add_command(aiconvos_cli)
 
-    # --- state ----------------------------------------------------------------------------
-
     @staticmethod
-    def state(app: Flask | None = None) -> _State:
+    def state(app: Flask | None = None) -> ExtensionState:
         """This app's registration (the current app when none is given)."""
-        app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-        try:
-            return app.extensions[EXTENSION_KEY]
-        except KeyError:
-            raise RuntimeError(
-                "flask-aiconvos is not registered on this app: call aiconvos.init_app(app, ...)"
-            ) from None
-
-    @property
-    def models(self) -> dict[str, type]:
-        return {
-            "Conversation": Conversation,
-            "Message": Message,
-            "Conversion": Conversion,
-            "InboxItem": InboxItem,
-            "EscalationTicket": EscalationTicket,
-        }
+        return get_state(app)
 
     def create_all(self) -> None:
         """Create the extension's tables directly (tests, demos); production uses migrations."""
-        metadata.create_all(self.state().db.engine)
+        metadata.create_all(get_state().db.engine)
 
     def drop_all(self) -> None:
         """Drop the extension's tables (tests)."""
-        metadata.drop_all(self.state().db.engine)
-
-    # --- recording API (PRODUCT.md §6) ----------------------------------------------------
-
-    def start_conversation(
-        self,
-        *,
-        channel: str,
-        origin: str,
-        subject: str | None = None,
-        customer_id: str | int | None = None,
-        customer_name: str | None = None,
-        customer_company: str | None = None,
-        external_identifier: str | None = None,
-        started_at: datetime | None = None,
-        tenant: str | int | None = None,
-    ) -> Conversation:
-        """Start a conversation and return it (with ``.id``)."""
-        state = self.state()
-        return recording.start_conversation(
-            state.db.session,
-            state.recording,
-            channel=channel,
-            origin=origin,
-            subject=subject,
-            customer_id=customer_id,
-            customer_name=customer_name,
-            customer_company=customer_company,
-            external_identifier=external_identifier,
-            started_at=started_at,
-            tenant=tenant,
-        )
-
-    def add_message(
-        self,
-        conversation_id: int,
-        *,
-        sender: str,
-        body: str,
-        content_format: str = "text",
-        via: str | None = None,
-        sent_at: datetime | None = None,
-        external_id: str | None = None,
-        convert_to_markdown: bool | None = None,
-    ) -> Message:
-        """Add a message; the same ``external_id`` twice returns the stored message."""
-        state = self.state()
-        return recording.add_message(
-            state.db.session,
-            state.recording,
-            conversation_id,
-            sender=sender,
-            body=body,
-            content_format=content_format,
-            via=via,
-            sent_at=sent_at,
-            external_id=external_id,
-            convert_to_markdown=convert_to_markdown,
-        )
-
-    def record_conversion(
-        self,
-        conversation_id: int,
-        *,
-        kind: str,
-        target_id: str | int,
-        occurred_at: datetime | None = None,
-    ) -> Conversion:
-        """Record a tour, new customer, contract, booking or day pass the conversation led to."""
-        state = self.state()
-        return recording.record_conversion(
-            state.db.session,
-            state.recording,
-            conversation_id,
-            kind=kind,
-            target_id=target_id,
-            occurred_at=occurred_at,
-        )
-
-    def link_inbox_item(
-        self,
-        conversation_id: int,
-        *,
-        item_id: str | int,
-        status: str,
-        title: str | None = None,
-    ) -> InboxItem:
-        """Link an AI Inbox item; linking it again updates its status."""
-        state = self.state()
-        return recording.link_inbox_item(
-            state.db.session,
-            state.recording,
-            conversation_id,
-            item_id=item_id,
-            status=status,
-            title=title,
-        )
-
-    def escalate(
-        self,
-        conversation_id: int,
-        *,
-        ticket_id: str | int,
-        subject: str,
-        escalated_at: datetime | None = None,
-    ) -> EscalationTicket:
-        """Record that the conversation was escalated to a help-desk ticket."""
-        state = self.state()
-        return recording.escalate(
-            state.db.session,
-            state.recording,
-            conversation_id,
-            ticket_id=ticket_id,
-            subject=subject,
-            escalated_at=escalated_at,
-        )
+        metadata.drop_all(get_state().db.engine)

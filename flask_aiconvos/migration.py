@@ -11,13 +11,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
+from .state import get_state, resource_dir
+
 VERSION_TABLE = "aiconvos_alembic_version"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for the shipped migrations, bound to ``connection`` if given."""
-    from .extension import resource_dir
-
     config = Config()
     config.set_main_option("script_location", str(resource_dir("migrations")))
     config.set_main_option("version_table", VERSION_TABLE)
@@ -29,9 +29,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def _engine(engine: Engine | None) -> Engine:
     if engine is not None:
         return engine
-    from .extension import AIConversations
-
-    return AIConversations.state().db.engine
+    return get_state().db.engine
 
 
 def upgrade(revision: str = "head", *, engine: Engine | None = None) -> None:

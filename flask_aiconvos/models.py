@@ -3,17 +3,15 @@
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
 table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per day and month
-(``counters``); the trigram search index over ``search_text`` is created with the conversation
-table (``search_index``).
+(``counters``); ``search_index`` adds the trigram index over ``search_text`` to the conversation
+table's creation.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
-    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -22,11 +20,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from .vocab import count_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -47,6 +46,8 @@ IDENTIFIER_MAX = 320
 RECORD_ID_MAX = 128
 EXTERNAL_ID_MAX = 255
 TITLE_MAX = 300
+#: The largest id an id column holds on every backend (a 32-bit ``INTEGER`` on PostgreSQL).
+ID_MAX = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -172,7 +173,7 @@ class Conversation(Base):
 
     def conversion_count(self, kind: str) -> int:
         """How many conversions of ``kind`` (a ConversionKind value) the conversation has."""
-        return int(getattr(self, f"{kind}_count"))
+        return int(getattr(self, count_column(kind)))
 
     def __repr__(self) -> str:
         return f"<Conversation {self.id} {self.channel}>"
@@ -292,18 +293,3 @@ class ConversationCounter(Base):
 
     def __repr__(self) -> str:
         return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
-
-
-@event.listens_for(Conversation.__table__, "after_create")
-def _create_search_index(target: Any, connection: Connection, **kw: Any) -> None:
-    """``create_all`` also creates the trigram search index (``search_index``)."""
-    from .search_index import create
-
-    create(connection)
-
-
-@event.listens_for(Conversation.__table__, "before_drop")
-def _drop_search_index(target: Any, connection: Connection, **kw: Any) -> None:
-    from .search_index import drop
-
-    drop(connection)

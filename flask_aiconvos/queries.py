@@ -1,4 +1,4 @@
-"""The read side: list filters, metrics, channel tabs, the page of rows and the timeline.
+"""The read side in SQL: metrics, channel tabs, the page of rows, its badges and the timeline.
 
 One grouped query (conversations and per-kind conversion counts per channel, over the current
 search, date range and tenant scope) feeds the metrics, the tab counts, the channel comparison and
@@ -10,22 +10,20 @@ instead of the conversations; a search counts the matching rows, found through t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.visitors import InternalTraversal
 
-from . import counters, search_index
+from . import counters, plans, search_index
+from .list_request import ListFilters
 from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message
-from .recording import search_term
+from .search_text import word_alternatives
 from .vocab import (
+    ALL_CHANNELS_LABEL,
     CHANNEL_LABELS,
     CHANNEL_TAB_LABELS,
     CONVERSION_STYLES,
@@ -36,163 +34,13 @@ from .vocab import (
     values,
 )
 
-SEARCH_MAX_CHARS = 200
-SEARCH_MAX_WORDS = 8
-RANGE_PRESETS: dict[str, str] = {
-    "all": "All time",
-    "today": "Today",
-    "7d": "Last 7 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-}
-
-
-#: Conversations start from 1970 up to the end of 9998 (the recording API refuses other years);
-#: a date range bound outside that span is moved onto it.
-EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_START = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-class BadListArgument(ValueError):
-    """A list-page query parameter that cannot be understood (answered with 400)."""
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    """What the operator asked the list for, validated; times are UTC, ``started_to`` exclusive."""
-
-    channel: str | None = None
-    search: str | None = None
-    range: str = "all"
-    date_from: date | None = None
-    date_to: date | None = None
-    started_from: datetime | None = None
-    started_to: datetime | None = None
-    tenant: str | None = None
-
-    @property
-    def search_words(self) -> list[str]:
-        """The search as matched: lower-cased words, each a literal substring."""
-        return search_term(self.search).split(" ") if self.search else []
-
-    @property
-    def narrowed(self) -> bool:
-        """Whether a search or a date range hides some conversations (the tab aside)."""
-        return bool(self.search) or self.range != "all"
-
-
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _parse_day(name: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadListArgument(f"{name} must be a date as YYYY-MM-DD, got {value[:40]!r}") from None
-
-
-def clean_search(raw: str | None) -> str | None:
-    """The typed search, as shown and matched: control characters dropped, spaces folded,
-    bounded; its case is kept for display (``ListFilters.search_words`` lower-cases it)."""
-    if raw is None:
-        return None
-    text = "".join(ch if ch.isprintable() else " " for ch in raw[: SEARCH_MAX_CHARS * 4])
-    words = " ".join(text.split())[:SEARCH_MAX_CHARS].split()[:SEARCH_MAX_WORDS]
-    return " ".join(words) or None
-
-
-def parse_list_args(
-    args: Mapping[str, str], *, timezone: str, now: datetime, tenant: str | None
-) -> ListFilters:
-    """Validate the list page's own query parameters (channel, search, range, from, to)."""
-    channel = args.get("channel") or None
-    if channel is not None and channel != "all" and channel not in values(Channel):
-        raise BadListArgument(
-            f"unknown channel {channel[:40]!r}; allowed: all, {', '.join(values(Channel))}"
-        )
-    if channel == "all":
-        channel = None
-
-    zone = ZoneInfo(timezone)
-    today = now.astimezone(zone).date()
-    raw_from, raw_to = args.get("from") or None, args.get("to") or None
-    preset = args.get("range") or None
-    date_from = date_to = None
-    if raw_from or raw_to:
-        date_from = _parse_day("from", raw_from) if raw_from else None
-        date_to = _parse_day("to", raw_to) if raw_to else None
-        if date_from and date_to and date_from > date_to:
-            date_from, date_to = date_to, date_from
-        preset = "custom"
-    elif preset is None or preset == "all":
-        preset = "all"
-    elif preset == "today":
-        date_from = date_to = today
-    elif preset == "7d":
-        date_from, date_to = today - timedelta(days=6), today
-    elif preset == "this_month":
-        date_from, date_to = _month_start(today), _next_month(today) - timedelta(days=1)
-    elif preset == "last_month":
-        last = _month_start(today) - timedelta(days=1)
-        date_from, date_to = _month_start(last), last
-    else:
-        raise BadListArgument(
-            f"unknown range {preset[:40]!r}; allowed: {', '.join(RANGE_PRESETS)}, "
-            "or from=YYYY-MM-DD&to=YYYY-MM-DD"
-        )
-
-    def local_midnight(day: date | None) -> datetime | None:
-        """Midnight starting ``day`` in the configured zone, in UTC, moved onto the span
-        conversations can start in (which selects the same ones); off the scale: no bound."""
-        if day is None:
-            return None
-        try:
-            moment = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
-        except OverflowError:
-            return None
-        return min(max(moment, EARLIEST_START), LATEST_START)
-
-    return ListFilters(
-        channel=channel,
-        search=clean_search(args.get("search")),
-        range=preset,
-        date_from=date_from,
-        date_to=date_to,
-        started_from=local_midnight(date_from),
-        started_to=local_midnight(date_to + timedelta(days=1))
-        if date_to is not None and date_to < date.max
-        else None,
-        tenant=tenant,
-    )
-
 
 def _like_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-#: A search word that looks like (part of) a phone number: digits with ``+ - ( ) .``.
-_PHONE_WORD = re.compile(r"^\+?[0-9().\-]+$")
-
-
 def _contains(word: str) -> ColumnElement[bool]:
     return Conversation.search_text.like(f"%{_like_escape(word)}%", escape="\\")
-
-
-def word_alternatives(word: str) -> list[str]:
-    """What one search word may match: itself, and for a phone-like word its bare digits too.
-
-    The stored search text holds a phone identifier as typed and as bare digits, so
-    "+447700900123" finds "+44 7700 900123".
-    """
-    digits = "".join(ch for ch in word if ch.isdigit())
-    if _PHONE_WORD.match(word) and len(digits) >= 3 and digits != word:
-        return [word, digits]
-    return [word]
 
 
 def _word_condition(word: str) -> ColumnElement[bool]:
@@ -254,7 +102,7 @@ class ChannelFigures:
     @property
     def label(self) -> str:
         if self.channel == "all":
-            return "All channels"
+            return ALL_CHANNELS_LABEL
         return CHANNEL_LABELS.get(self.channel, self.channel)
 
     def count(self, kind: str) -> int:
@@ -306,11 +154,6 @@ def percent(count: int, total: int) -> float:
     return round(100.0 * count / total, 1) if total else 0.0
 
 
-def _flag(kind: str) -> Any:
-    column = getattr(Conversation, f"{kind}_count")
-    return func.coalesce(func.sum(case((column > 0, 1), else_=0)), 0)
-
-
 def _channel_totals(
     session: Session, filters: ListFilters
 ) -> list[tuple[str, int, dict[str, int]]]:
@@ -327,7 +170,7 @@ def _channel_totals(
         )
     kinds = values(ConversionKind)
     stmt = (
-        select(Conversation.channel, func.count(), *(_flag(kind) for kind in kinds))
+        select(Conversation.channel, func.count(), *(counters.having_kind(kind) for kind in kinds))
         .where(*conditions(filters, with_channel=False, indexed=_indexed(session, filters)))
         .group_by(Conversation.channel)
     )
@@ -385,6 +228,7 @@ def page_of_rows(
     total: int,
     sort: str = "last_activity_at",
     descending: bool = True,
+    now: datetime,
 ) -> list[Conversation]:
     """The rows of one page, newest activity first, ties broken by id so paging is stable.
 
@@ -399,29 +243,29 @@ def page_of_rows(
     indexed = _indexed(session, filters)
     where = conditions(filters, indexed=indexed)
     inner_order = order
-    plan = _range_plan(session, filters, total, sort)
-    if indexed and _walk_for_search(offset + page_size, total, sort):
+    plan = plans.range_plan(session, filters, total, sort, now=now)
+    if indexed and plans.walk_for_search(offset + page_size, total, sort):
         # Walk the activity index and test each id against the search index's candidates:
         # only the page's own rows are read, instead of every match (then sorted).
         where = conditions(filters)
         narrowed = search_index.narrowing(
             [word_alternatives(w) for w in filters.search_words],
-            id_column=_NoIndex(Conversation.id),
+            id_column=plans.NoIndex(Conversation.id),
         )
         if narrowed is not None:
             where.append(narrowed)
     elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
-        started = _NoIndex(Conversation.started_at)
+        started = plans.NoIndex(Conversation.started_at)
         where = conditions(unranged)
         if filters.started_from is not None:
             where.append(started >= filters.started_from)
         if filters.started_to is not None:
             where.append(started < filters.started_to)
     elif plan == "sort":
-        inner_order = (_NoIndex(column).desc(), _NoIndex(Conversation.id).desc())
+        inner_order = (plans.NoIndex(column).desc(), plans.NoIndex(Conversation.id).desc())
         if not descending:
-            inner_order = (_NoIndex(column), _NoIndex(Conversation.id))
+            inner_order = (plans.NoIndex(column), plans.NoIndex(Conversation.id))
     ids = (
         select(Conversation.id)
         .where(*where)
@@ -434,71 +278,6 @@ def page_of_rows(
         select(Conversation).join(ids, Conversation.id == ids.c.id).order_by(*order)
     )
     return list(session.scalars(stmt))
-
-
-#: A search with at least this many matches reads its first pages along the activity index.
-SEARCH_WALK_MIN_MATCHES = 2_000
-
-
-def _walk_for_search(rows_needed: int, total: int, sort: str) -> bool:
-    """Whether to find a search page by walking the activity index (SQLite, indexed search).
-
-    Sorting all matches costs one row read per match; walking costs an index step per
-    conversation passed over, about ``rows_needed × conversations / matches``. With many
-    matches and an early page, walking wins by far; with few, it would pass over the table.
-    """
-    return (
-        sort == "last_activity_at" and total >= SEARCH_WALK_MIN_MATCHES and rows_needed * 8 <= total
-    )
-
-
-#: A date range holding at most this many conversations of the view is read from a
-#: start-ordered index and sorted; a larger one is read along the activity index.
-RANGE_SORT_LIMIT = 50_000
-
-
-def _range_plan(session: Session, filters: ListFilters, total: int, sort: str) -> str | None:
-    """How SQLite must read a date-ranged page: ``"sort"`` the range's rows, read from a
-    start-ordered index, or ``"walk"`` the activity index until the page is full.
-
-    Without statistics its planner cannot tell a short old range (walking would pass over
-    every newer conversation) from a long one (sorting would sort most of the table) or from
-    one that reaches the present (its conversations are the first ones walked); the counters
-    can: ``total`` is exact. PostgreSQL's planner weighs both from its statistics.
-    """
-    if (
-        sort != "last_activity_at"
-        or filters.search_words
-        or (filters.started_from is None and filters.started_to is None)
-        or session.get_bind().dialect.name != "sqlite"
-    ):
-        return None
-    recent = filters.started_to is None or filters.started_to > datetime.now(UTC) - timedelta(
-        days=1
-    )
-    return "walk" if recent or total > RANGE_SORT_LIMIT else "sort"
-
-
-class _NoIndex(ColumnElement[Any]):
-    """A column SQLite's planner may not use an index for (``+column``); the column elsewhere."""
-
-    __visit_name__ = "aiconvos_no_index"
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_NoIndex)
-def _compile_no_index(element: _NoIndex, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(_NoIndex, "sqlite")
-def _compile_no_index_sqlite(element: _NoIndex, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
 
 
 @dataclass(frozen=True)

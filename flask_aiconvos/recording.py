@@ -1,4 +1,4 @@
-"""The write API of PRODUCT.md §6: validate everything first, then write in one transaction.
+"""The write API: validate everything first, then write in one transaction.
 
 Validation runs before the session is touched, so a bad argument never leaves anything behind.
 The conversation's list columns (activity, counts, preview, search text) are updated with
@@ -7,17 +7,21 @@ the row they summarise, so concurrent writers into one conversation serialise on
 lose an increment. The per-day and per-month counters behind the list's metrics (``counters``)
 are upserted in the same transaction when a conversation starts and when it gets its first
 conversion of a kind.
+
+``RecordingAPI`` holds the public calls; ``AIConversations`` inherits them and they act on the
+app of the current app context.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import contextlib
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import String, bindparam, case, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,6 +29,7 @@ from . import counters, rendering
 from .errors import ConversationNotFound, InvalidRecord
 from .models import (
     EXTERNAL_ID_MAX,
+    ID_MAX,
     IDENTIFIER_MAX,
     NAME_MAX,
     PREVIEW_MAX,
@@ -39,7 +44,11 @@ from .models import (
     Message,
     UTCDateTime,
 )
+from .search_text import build_search_text
+from .state import Clock, get_state, utcnow
 from .vocab import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
     VIA_LABELS,
     Channel,
     ContentFormat,
@@ -48,16 +57,13 @@ from .vocab import (
     Origin,
     Sender,
     Via,
+    count_column,
     values,
 )
 
 T = TypeVar("T")
 
 DEFAULT_MAX_BODY_CHARS = 1_000_000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class RecordingSettings:
     sanitizer: str = "nh3"
     markdownify_channels: frozenset[str] = field(default_factory=frozenset)
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock = utcnow
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -112,6 +118,8 @@ def _line(name: str, value: object, max_chars: int, *, required: bool = False) -
 def _identifier(name: str, value: object, max_chars: int, *, required: bool = False) -> str | None:
     """An id of a host record: a non-blank string or an integer, stored as text."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 4 * max_chars:  # more digits than fit (and than str() allows)
+            raise InvalidRecord(name, f"is longer than the limit of {max_chars} characters")
         value = str(value)
     elif value is not None and not isinstance(value, str):
         raise InvalidRecord(name, f"must be a string or an integer, got {type(value).__name__}")
@@ -125,16 +133,19 @@ def _moment(name: str, value: object, default: Callable[[], datetime]) -> dateti
         raise InvalidRecord(name, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidRecord(name, "must be timezone-aware (for example datetime.now(UTC))")
-    moment = value.astimezone(UTC)
-    if not 1970 <= moment.year <= 9998:
-        raise InvalidRecord(name, "must be between the years 1970 and 9998")
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:  # an offset pushes it past year 1 or 9999
+        moment = None
+    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise InvalidRecord(name, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return moment
 
 
 def _conversation_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRecord("conversation_id", f"must be an integer, got {type(value).__name__}")
-    if not 0 < value < 2**63:
+    if not 0 < value <= ID_MAX:  # no conversation has such an id: never ask the database
         raise ConversationNotFound(value)
     return value
 
@@ -156,30 +167,6 @@ def _bool_or_none(name: str, value: object) -> bool | None:
     return value
 
 
-def build_search_text(
-    subject: str | None,
-    first_message: str | None,
-    customer_name: str | None,
-    customer_company: str | None,
-    external_identifier: str | None,
-) -> str:
-    """The lower-cased text search matches against; fields are kept apart by newlines.
-
-    A phone number is also stored as bare digits, so "7700900123" finds "+44 7700 900123".
-    """
-    parts = [subject, first_message, customer_name, customer_company, external_identifier]
-    if external_identifier and "@" not in external_identifier:
-        digits = "".join(ch for ch in external_identifier if ch.isdigit())
-        if digits and digits != external_identifier:
-            parts.append(digits)
-    return "\n".join(part for part in parts if part).lower()
-
-
-def search_term(text: str) -> str:
-    """Normalise a typed search term the same way ``build_search_text`` normalises the data."""
-    return " ".join(text.split()).lower()
-
-
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -195,7 +182,7 @@ def _commit_or_rollback(session: Session, work: Callable[[], T]) -> T:
         result = work()
         real.expire_on_commit = False
         real.commit()
-    except BaseException:
+    except BaseException:  # roll back whatever interrupted the work, then let it go on
         real.rollback()
         raise
     finally:
@@ -203,149 +190,45 @@ def _commit_or_rollback(session: Session, work: Callable[[], T]) -> T:
     return result
 
 
+@contextlib.contextmanager
+def _usable_afterwards(session: Session) -> Iterator[None]:
+    """A database error inside the API rolls the session back before it reaches the host, so
+    the host's next statement does not fail on an aborted transaction."""
+    try:
+        yield
+    except SQLAlchemyError:
+        session.rollback()
+        raise
+
+
+def _find_or_insert(
+    session: Session,
+    find: Callable[[], T | None],
+    insert: Callable[[], T],
+    existing: Callable[[T], T] = lambda found: found,
+) -> T:
+    """The stored record when ``find`` has one, else ``insert`` it and commit.
+
+    When a concurrent writer inserted the same key first, the unique constraint refuses ours:
+    theirs is the record. ``existing`` is applied to a record that was already there.
+    """
+    found = find()
+    if found is not None:
+        return existing(found)
+    try:
+        return _commit_or_rollback(session, insert)
+    except IntegrityError:
+        found = find()
+        if found is None:
+            raise
+        return existing(found)
+
+
 def _load_conversation(session: Session, conversation_id: int) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise ConversationNotFound(conversation_id)
     return conversation
-
-
-def start_conversation(
-    session: Session,
-    settings: RecordingSettings,
-    *,
-    channel: str,
-    origin: str,
-    subject: str | None = None,
-    customer_id: str | int | None = None,
-    customer_name: str | None = None,
-    customer_company: str | None = None,
-    external_identifier: str | None = None,
-    started_at: datetime | None = None,
-    tenant: str | int | None = None,
-) -> Conversation:
-    channel = _choice("channel", channel, values(Channel))
-    origin = _choice("origin", origin, values(Origin))
-    subject = _line("subject", subject, SUBJECT_MAX)
-    customer_id = _identifier("customer_id", customer_id, RECORD_ID_MAX)
-    customer_name = _line("customer_name", customer_name, NAME_MAX)
-    customer_company = _line("customer_company", customer_company, NAME_MAX)
-    external_identifier = _line("external_identifier", external_identifier, IDENTIFIER_MAX)
-    started = _moment("started_at", started_at, settings.clock)
-    tenant = _identifier("tenant", tenant, TENANT_MAX)
-
-    conversation = Conversation(
-        channel=channel,
-        origin=origin,
-        subject=subject,
-        customer_id=customer_id,
-        customer_name=customer_name,
-        customer_company=customer_company,
-        external_identifier=external_identifier,
-        started_at=started,
-        last_activity_at=started,
-        tenant=tenant,
-        search_text=build_search_text(
-            subject, None, customer_name, customer_company, external_identifier
-        ),
-    )
-
-    def work() -> Conversation:
-        session.add(conversation)
-        session.flush()
-        counters.record_started(session, conversation)
-        return conversation
-
-    return _commit_or_rollback(session, work)
-
-
-def add_message(
-    session: Session,
-    settings: RecordingSettings,
-    conversation_id: int,
-    *,
-    sender: str,
-    body: str,
-    content_format: str = "text",
-    via: str | None = None,
-    sent_at: datetime | None = None,
-    external_id: str | None = None,
-    convert_to_markdown: bool | None = None,
-) -> Message:
-    conversation_id = _conversation_id(conversation_id)
-    sender = _choice("sender", sender, values(Sender))
-    content_format = _choice("content_format", content_format, values(ContentFormat))
-    if via is not None:
-        via = _choice("via", via, values(Via))
-        if (sender, via) not in VIA_LABELS:
-            allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
-            raise InvalidRecord(
-                "via",
-                f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
-                + (", ".join(["None", *allowed])),
-            )
-    body = _body(body, settings.max_body_chars)
-    moment = _moment("sent_at", sent_at, settings.clock)
-    external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
-    convert_to_markdown = _bool_or_none("convert_to_markdown", convert_to_markdown)
-
-    conversation = _load_conversation(session, conversation_id)
-    if external_id is not None:
-        existing = _message_by_external_id(session, conversation_id, external_id)
-        if existing is not None:
-            return existing
-
-    if convert_to_markdown is None:
-        convert_to_markdown = conversation.channel in settings.markdownify_channels
-    stored_body, stored_format = body, content_format
-    original_body = original_format = None
-    if convert_to_markdown and content_format == ContentFormat.HTML:
-        markdown = rendering.html_to_markdown(body)
-        if markdown is not None and markdown.strip():
-            stored_body, stored_format = markdown, ContentFormat.MARKDOWN.value
-            original_body, original_format = body, content_format
-
-    message = Message(
-        conversation_id=conversation_id,
-        sender=sender,
-        via=via,
-        content_format=stored_format,
-        body=stored_body,
-        original_body=original_body,
-        original_format=original_format,
-        sent_at=moment,
-        external_id=external_id,
-        rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
-        render_version=rendering.POLICY_VERSION,
-    )
-    preview = rendering.preview_text(stored_body, stored_format, limit=PREVIEW_MAX) or None
-
-    def work() -> Message:
-        session.add(message)
-        session.flush()
-        _touch_conversation(session, conversation, moment, preview)
-        return message
-
-    try:
-        return _commit_or_rollback(session, work)
-    except IntegrityError:
-        if external_id is None:
-            raise
-        # Another writer stored the same external_id first: theirs is the message.
-        existing = _message_by_external_id(session, conversation_id, external_id)
-        if existing is None:
-            raise
-        return existing
-
-
-def _message_by_external_id(
-    session: Session, conversation_id: int, external_id: str
-) -> Message | None:
-    return session.scalars(
-        select(Message).where(
-            Message.conversation_id == conversation_id, Message.external_id == external_id
-        )
-    ).first()
 
 
 def _touch_statement() -> Any:
@@ -431,171 +314,299 @@ def _increment(session: Session, conversation: Conversation, column: str) -> int
     return int(value)
 
 
-def record_conversion(
+def _first(session: Session, model: type[T], **key: Any) -> T | None:
+    """The record of ``model`` with these column values, if stored."""
+    conditions = [getattr(model, name) == value for name, value in key.items()]
+    return session.scalars(select(model).where(*conditions)).first()
+
+
+def _record_once(
     session: Session,
-    settings: RecordingSettings,
     conversation_id: int,
+    model: type[T],
     *,
-    kind: str,
-    target_id: str | int,
-    occurred_at: datetime | None = None,
-) -> Conversion:
-    """Record what a conversation achieved; the same kind and target twice is stored once."""
-    conversation_id = _conversation_id(conversation_id)
-    kind = _choice("kind", kind, values(ConversionKind))
-    target = _identifier("target_id", target_id, RECORD_ID_MAX, required=True)
-    assert target is not None
-    moment = _moment("occurred_at", occurred_at, settings.clock)
-    conversation = _load_conversation(session, conversation_id)
+    key: dict[str, Any],
+    fields: dict[str, Any],
+    counted_in: str,
+    changes: dict[str, Any] | None = None,
+    first: Callable[[Conversation], None] | None = None,
+) -> T:
+    """Store a conversation's record of ``model`` once per ``key`` and count it in the
+    conversation's ``counted_in`` column (``first`` runs when that count becomes 1).
 
-    def find() -> Conversion | None:
-        return session.scalars(
-            select(Conversion).where(
-                Conversion.conversation_id == conversation_id,
-                Conversion.kind == kind,
-                Conversion.target_id == target,
-            )
-        ).first()
+    A record stored already is returned with ``changes`` applied (committed only when one
+    differs), so repeating a call is harmless.
+    """
 
-    existing = find()
-    if existing is not None:
-        return existing
-    conversion = Conversion(
-        conversation_id=conversation_id, kind=kind, target_id=target, occurred_at=moment
-    )
+    def find() -> T | None:
+        return _first(session, model, conversation_id=conversation_id, **key)
 
-    def work() -> Conversion:
-        session.add(conversion)
-        session.flush()
-        if _increment(session, conversation, f"{kind}_count") == 1:
-            counters.record_first_conversion(session, conversation, kind)
-        return conversion
-
-    try:
-        return _commit_or_rollback(session, work)
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return existing
-
-
-def link_inbox_item(
-    session: Session,
-    settings: RecordingSettings,
-    conversation_id: int,
-    *,
-    item_id: str | int,
-    status: str,
-    title: str | None = None,
-) -> InboxItem:
-    """Link an AI Inbox item; linking a known item again updates its status (and title)."""
-    conversation_id = _conversation_id(conversation_id)
-    item = _identifier("item_id", item_id, RECORD_ID_MAX, required=True)
-    status = _choice("status", status, values(InboxStatus))
-    title = _line("title", title, TITLE_MAX)
-    conversation = _load_conversation(session, conversation_id)
-    now = settings.clock()
-
-    def find() -> InboxItem | None:
-        return session.scalars(
-            select(InboxItem).where(
-                InboxItem.conversation_id == conversation_id, InboxItem.item_id == item
-            )
-        ).first()
-
-    def update_existing(existing: InboxItem) -> InboxItem:
-        def work() -> InboxItem:
-            existing.status = status
-            if title is not None:
-                existing.title = title
-            existing.updated_at = now
+    def apply_changes(existing: T) -> T:
+        changed = {
+            name: value
+            for name, value in (changes or {}).items()
+            if getattr(existing, name) != value
+        }
+        if not changed:
             return existing
 
-        return _commit_or_rollback(session, work)
+        def change() -> T:
+            for name, value in changed.items():
+                setattr(existing, name, value)
+            return existing
 
-    existing = find()
-    if existing is not None:
-        return update_existing(existing)
-    linked = InboxItem(
-        conversation_id=conversation_id,
-        item_id=item,
-        status=status,
-        title=title,
-        linked_at=now,
-        updated_at=now,
-    )
+        return _commit_or_rollback(session, change)
 
-    def work() -> InboxItem:
-        session.add(linked)
-        session.flush()
-        _increment(session, conversation, "inbox_item_count")
-        return linked
+    with _usable_afterwards(session):
+        conversation = _load_conversation(session, conversation_id)
 
-    try:
-        return _commit_or_rollback(session, work)
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return update_existing(existing)
+        def insert() -> T:
+            record = model(conversation_id=conversation_id, **key, **fields)
+            session.add(record)
+            session.flush()
+            if _increment(session, conversation, counted_in) == 1 and first is not None:
+                first(conversation)
+            return record
+
+        return _find_or_insert(session, find, insert, apply_changes)
 
 
-def escalate(
-    session: Session,
-    settings: RecordingSettings,
-    conversation_id: int,
-    *,
-    ticket_id: str | int,
-    subject: str,
-    escalated_at: datetime | None = None,
-) -> EscalationTicket:
-    """Record a help-desk escalation; the same ticket twice is stored once (subject updated)."""
-    conversation_id = _conversation_id(conversation_id)
-    ticket = _identifier("ticket_id", ticket_id, RECORD_ID_MAX, required=True)
-    subject_line = _line("subject", subject, TITLE_MAX, required=True)
-    assert ticket is not None and subject_line is not None
-    moment = _moment("escalated_at", escalated_at, settings.clock)
-    conversation = _load_conversation(session, conversation_id)
+class RecordingAPI:
+    """The calls a host makes wherever its assistant sends or receives a message.
 
-    def find() -> EscalationTicket | None:
-        return session.scalars(
-            select(EscalationTicket).where(
-                EscalationTicket.conversation_id == conversation_id,
-                EscalationTicket.ticket_id == ticket,
+    Each validates all its arguments before touching the database, writes in one transaction
+    on the host's ``db.session``, commits and returns the stored object; a bad value raises
+    ``InvalidRecord``, an unknown conversation ``ConversationNotFound``, and nothing is written.
+    """
+
+    @staticmethod
+    def _writer() -> tuple[Session, RecordingSettings]:
+        state = get_state()
+        return state.db.session, state.recording
+
+    def start_conversation(
+        self,
+        *,
+        channel: str,
+        origin: str,
+        subject: str | None = None,
+        customer_id: str | int | None = None,
+        customer_name: str | None = None,
+        customer_company: str | None = None,
+        external_identifier: str | None = None,
+        started_at: datetime | None = None,
+        tenant: str | int | None = None,
+    ) -> Conversation:
+        """Start a conversation and return it (with ``.id``)."""
+        session, settings = self._writer()
+        channel = _choice("channel", channel, values(Channel))
+        origin = _choice("origin", origin, values(Origin))
+        subject = _line("subject", subject, SUBJECT_MAX)
+        customer_id = _identifier("customer_id", customer_id, RECORD_ID_MAX)
+        customer_name = _line("customer_name", customer_name, NAME_MAX)
+        customer_company = _line("customer_company", customer_company, NAME_MAX)
+        external_identifier = _line("external_identifier", external_identifier, IDENTIFIER_MAX)
+        started = _moment("started_at", started_at, settings.clock)
+        tenant = _identifier("tenant", tenant, TENANT_MAX)
+
+        conversation = Conversation(
+            channel=channel,
+            origin=origin,
+            subject=subject,
+            customer_id=customer_id,
+            customer_name=customer_name,
+            customer_company=customer_company,
+            external_identifier=external_identifier,
+            started_at=started,
+            last_activity_at=started,
+            tenant=tenant,
+            search_text=build_search_text(
+                subject, None, customer_name, customer_company, external_identifier
+            ),
+        )
+
+        def insert() -> Conversation:
+            session.add(conversation)
+            session.flush()
+            counters.record_started(session, conversation)
+            return conversation
+
+        with _usable_afterwards(session):
+            return _commit_or_rollback(session, insert)
+
+    def add_message(
+        self,
+        conversation_id: int,
+        *,
+        sender: str,
+        body: str,
+        content_format: str = "text",
+        via: str | None = None,
+        sent_at: datetime | None = None,
+        external_id: str | None = None,
+        convert_to_markdown: bool | None = None,
+    ) -> Message:
+        """Add a message; the same ``external_id`` twice returns the stored message.
+
+        ``convert_to_markdown`` stores an HTML body as Markdown (``None``: as the channel's
+        config says), keeping the original HTML.
+        """
+        session, settings = self._writer()
+        conversation_id = _conversation_id(conversation_id)
+        sender = _choice("sender", sender, values(Sender))
+        content_format = _choice("content_format", content_format, values(ContentFormat))
+        if via is not None:
+            via = _choice("via", via, values(Via))
+            if (sender, via) not in VIA_LABELS:
+                allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
+                raise InvalidRecord(
+                    "via",
+                    f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
+                    + (", ".join(["None", *allowed])),
+                )
+        body = _body(body, settings.max_body_chars)
+        moment = _moment("sent_at", sent_at, settings.clock)
+        external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
+        convert_to_markdown = _bool_or_none("convert_to_markdown", convert_to_markdown)
+
+        def find() -> Message | None:
+            if external_id is None:
+                return None
+            return _first(
+                session, Message, conversation_id=conversation_id, external_id=external_id
             )
-        ).first()
 
-    def update_existing(existing: EscalationTicket) -> EscalationTicket:
-        if existing.subject == subject_line:
-            return existing
+        with _usable_afterwards(session):
+            conversation = _load_conversation(session, conversation_id)
 
-        def work() -> EscalationTicket:
-            existing.subject = subject_line
-            return existing
+            def insert() -> Message:
+                message = _new_message(
+                    settings, conversation, sender, body, content_format, convert_to_markdown
+                )
+                message.via, message.sent_at, message.external_id = via, moment, external_id
+                session.add(message)
+                session.flush()
+                preview = rendering.preview_text(
+                    message.body, message.content_format, limit=PREVIEW_MAX
+                )
+                _touch_conversation(session, conversation, moment, preview or None)
+                return message
 
-        return _commit_or_rollback(session, work)
+            return _find_or_insert(session, find, insert)
 
-    existing = find()
-    if existing is not None:
-        return update_existing(existing)
-    escalation = EscalationTicket(
-        conversation_id=conversation_id, ticket_id=ticket, subject=subject_line, escalated_at=moment
+    def record_conversion(
+        self,
+        conversation_id: int,
+        *,
+        kind: str,
+        target_id: str | int,
+        occurred_at: datetime | None = None,
+    ) -> Conversion:
+        """Record a tour, new customer, contract, booking or day pass the conversation led to;
+        the same kind and target twice is stored once."""
+        session, settings = self._writer()
+        conversation_id = _conversation_id(conversation_id)
+        kind = _choice("kind", kind, values(ConversionKind))
+        target = _identifier("target_id", target_id, RECORD_ID_MAX, required=True)
+        moment = _moment("occurred_at", occurred_at, settings.clock)
+
+        return _record_once(
+            session,
+            conversation_id,
+            Conversion,
+            key={"kind": kind, "target_id": target},
+            fields={"occurred_at": moment},
+            counted_in=count_column(kind),
+            first=lambda conversation: counters.record_first_conversion(
+                session, conversation, kind
+            ),
+        )
+
+    def link_inbox_item(
+        self,
+        conversation_id: int,
+        *,
+        item_id: str | int,
+        status: str,
+        title: str | None = None,
+    ) -> InboxItem:
+        """Link an AI Inbox item; linking a known item again updates its status (and title)."""
+        session, settings = self._writer()
+        conversation_id = _conversation_id(conversation_id)
+        item = _identifier("item_id", item_id, RECORD_ID_MAX, required=True)
+        status = _choice("status", status, values(InboxStatus))
+        title = _line("title", title, TITLE_MAX)
+        now = settings.clock()
+
+        changes = {"status": status, "updated_at": now}
+        if title is not None:
+            changes["title"] = title
+        return _record_once(
+            session,
+            conversation_id,
+            InboxItem,
+            key={"item_id": item},
+            fields={"status": status, "title": title, "linked_at": now, "updated_at": now},
+            counted_in="inbox_item_count",
+            changes=changes,
+        )
+
+    def escalate(
+        self,
+        conversation_id: int,
+        *,
+        ticket_id: str | int,
+        subject: str,
+        escalated_at: datetime | None = None,
+    ) -> EscalationTicket:
+        """Record a help-desk escalation; the same ticket twice is stored once (its subject
+        updated)."""
+        session, settings = self._writer()
+        conversation_id = _conversation_id(conversation_id)
+        ticket = _identifier("ticket_id", ticket_id, RECORD_ID_MAX, required=True)
+        subject_line = _line("subject", subject, TITLE_MAX, required=True)
+        moment = _moment("escalated_at", escalated_at, settings.clock)
+
+        return _record_once(
+            session,
+            conversation_id,
+            EscalationTicket,
+            key={"ticket_id": ticket},
+            fields={"subject": subject_line, "escalated_at": moment},
+            counted_in="ticket_count",
+            changes={"subject": subject_line},
+        )
+
+
+def _new_message(
+    settings: RecordingSettings,
+    conversation: Conversation,
+    sender: str,
+    body: str,
+    content_format: str,
+    convert_to_markdown: bool | None,
+) -> Message:
+    """A message rendered once under the current policy, its HTML stored as Markdown when the
+    call or the channel's config asks for it (keeping the original)."""
+    if convert_to_markdown is None:
+        convert_to_markdown = conversation.channel in settings.markdownify_channels
+    stored_body, stored_format = body, content_format
+    original_body = original_format = None
+    if convert_to_markdown and content_format == ContentFormat.HTML:
+        markdown = rendering.html_to_markdown(body)
+        if markdown is not None and markdown.strip():
+            stored_body, stored_format = markdown, ContentFormat.MARKDOWN.value
+            original_body, original_format = body, content_format
+    return Message(
+        conversation_id=conversation.id,
+        sender=sender,
+        content_format=stored_format,
+        body=stored_body,
+        original_body=original_body,
+        original_format=original_format,
+        rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
+        render_version=rendering.POLICY_VERSION,
     )
-
-    def work() -> EscalationTicket:
-        session.add(escalation)
-        session.flush()
-        _increment(session, conversation, "ticket_count")
-        return escalation
-
-    try:
-        return _commit_or_rollback(session, work)
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return update_existing(existing)
 
 
 def channel_set(name: str, value: object) -> frozenset[str]:

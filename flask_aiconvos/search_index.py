@@ -12,9 +12,9 @@ builds without the trigram tokenizer (before 3.34), fall back to the scan.
 ``LIKE`` conditions use directly. When the extension cannot be created (not installed, or not
 allowed) the index is left out with a warning and search scans.
 
-Neither is part of the models' metadata: ``create_all`` creates them through table events and
-migration 0002 creates them in existing databases. ``include_object`` keeps them out of
-autogenerate's comparison.
+Neither is part of the models' metadata: this module hooks their creation to the conversation
+table's (so ``create_all`` creates them) and migration 0002 creates them in existing databases.
+``include_object`` keeps them out of autogenerate's comparison.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, column, select, table, text
+from sqlalchemy import ColumnElement, Connection, Engine, column, event, select, table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -180,6 +180,16 @@ def _exists_sqlite(connection: Connection) -> bool:
         {"name": FTS_TABLE},
     ).first()
     return found is not None
+
+
+@event.listens_for(Conversation.__table__, "after_create")
+def _create_with_table(target: Any, connection: Connection, **kw: Any) -> None:
+    create(connection)
+
+
+@event.listens_for(Conversation.__table__, "before_drop")
+def _drop_with_table(target: Any, connection: Connection, **kw: Any) -> None:
+    drop(connection)
 
 
 # --- searching ------------------------------------------------------------------------------

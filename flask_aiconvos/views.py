@@ -1,39 +1,37 @@
-"""The read-only Flask-Admin view: thin, it parses the request and calls ``queries``.
+"""The read-only Flask-Admin view: thin, it parses the request once and calls ``queries``.
 
 Only the list and the timeline are served. Every other route Flask-Admin registers on a
 ``ModelView`` (``new/``, ``edit/``, ``delete/``, ``action/``, ``export/``, ``ajax/``) answers 404
 for everyone, before any of its code runs.
+
+The list is rendered from ``column_list``, ``column_labels`` and ``column_formatters``: a host
+subclass changes the columns with those attributes alone and passes itself to
+``AIConversations(..., view_class=...)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, ClassVar
 
-from flask import abort, current_app, g, request, url_for
+from flask import abort, current_app, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from markupsafe import Markup
 
-from . import queries, rendering
+from . import formatters, queries, rendering, vocab
 from .access import current_user
-from .models import Conversation
-from .vocab import (
-    CHANNEL_ICONS,
-    CHANNEL_LABELS,
-    CONVERSION_STYLES,
-    INBOX_STATUS_LABELS,
-    ORIGIN_LABELS,
-    SENDER_LABELS,
-    ConversionKind,
-    via_label,
-)
+from .formatters import BadgeView, badge_views, customer_display
+from .list_request import RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
+from .models import ID_MAX, Conversation, Message
+from .search_text import clean_search
+from .state import get_state
+from .vocab import CONVERSION_STYLES, ConversionKind
 
 #: The endpoints this view serves on purpose; everything else Flask-Admin registers is refused.
 SERVED_ENDPOINTS = frozenset({"index_view", "details_view"})
-#: Query parameters of the list page that stay in the URL through paging, sorting and search.
-LIST_PARAMETERS = ("channel", "search", "range", "from", "to")
 #: The conversion rates the channel comparison shows, in the order of the metrics.
 COMPARISON_KINDS = (
     ConversionKind.BOOKING,
@@ -41,76 +39,133 @@ COMPARISON_KINDS = (
     ConversionKind.TOUR,
     ConversionKind.CONTRACT,
 )
-#: What the list page's own links and forms keep: those parameters and Flask-Admin's sort order.
-KEPT_PARAMETERS = (*LIST_PARAMETERS, "sort", "desc")
+#: The list's order when the query string names none: newest activity first.
+DEFAULT_SORT = ("last_activity_at", True)
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_day(day: date) -> str:
-    """``"18 Nov 2026"``, the same in any locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def _state() -> Any:
-    from .extension import AIConversations
-
-    return AIConversations.state()
-
-
-def _now() -> datetime:
-    """The clock the screens use (a test may set ``AICONVOS_NOW`` to a fixed aware datetime)."""
-    fixed = current_app.config.get("AICONVOS_NOW")
-    return fixed if isinstance(fixed, datetime) else datetime.now(UTC)
+def _positive_id(value: object) -> int | None:
+    """A database id from the query string (1 to ``ID_MAX``), or ``None`` for anything else."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return None
+    if len(value) > len(str(ID_MAX)):
+        return None
+    number = int(value)
+    return number if 0 < number <= ID_MAX else None
 
 
 @dataclass(frozen=True)
-class BadgeView:
-    kind: str
-    label: str
-    css_class: str
-    count: int
-    url: str | None
+class SortLink:
+    """A sortable column header: where it leads, and how the list is sorted by it now."""
 
-
-@dataclass(frozen=True)
-class RowView:
-    """One list row, every value plain text (escaped by the template) or safe Markup."""
-
-    id: int
-    title: str
-    title_is_fallback: bool
     url: str
-    badges: list[BadgeView]
-    customer: str
-    customer_is_identifier: bool
-    customer_url: str | None
-    channel: str
-    channel_label: str
-    last_activity: Markup
-    escalated: bool
+    #: ``"ascending"``/``"descending"`` when the list is sorted by this column, else ``None``.
+    current: str | None
+    title: str
 
 
-def customer_display(conversation: Conversation) -> tuple[str, bool]:
-    """``Name • Company`` when linked to a customer, else the external identifier.
+@dataclass(frozen=True)
+class ListPage:
+    """What the list template shows beyond Flask-Admin's own variables (``list_page``)."""
 
-    Returns the text and whether it is an identifier rather than a name. A linked customer
-    without a stored name shows the identifier, then ``Customer <id>``; a conversation with no
-    identifier shows the name it was given, if any.
-    """
-    named = " • ".join(
-        part for part in (conversation.customer_name, conversation.customer_company) if part
+    request: ListRequest
+    overview: queries.Overview
+    badges: Mapping[int, list[BadgeView]]
+    sort_column: str
+    sort_descending: bool
+    page_size: int
+    rows_shown: int
+    timezone: str
+    now: datetime
+    range_presets: Mapping[str, str] = field(default_factory=lambda: dict(RANGE_PRESETS))
+    comparison_kinds: tuple[tuple[str, str], ...] = tuple(
+        (kind.value, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
     )
-    if conversation.customer_id is not None and named:
-        return named, False
-    if conversation.external_identifier:
-        return conversation.external_identifier, True
-    if conversation.customer_id is not None:
-        return f"Customer {conversation.customer_id}", False
-    if named:
-        return named, False
-    return "Unknown", True
+
+    @property
+    def filters(self) -> ListFilters:
+        return self.request.filters
+
+    @property
+    def active_tab(self) -> queries.Tab:
+        return next(tab for tab in self.overview.tabs if tab.active)
+
+    @property
+    def first_shown(self) -> int:
+        return self.request.page * self.page_size + 1 if self.rows_shown else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.request.page * self.page_size + self.rows_shown
+
+    @property
+    def last_page(self) -> int:
+        return max((self.overview.total - 1) // self.page_size, 0)
+
+    @property
+    def past_end(self) -> bool:
+        return not self.rows_shown and self.request.page > self.last_page
+
+    @staticmethod
+    def day(day: date) -> str:
+        return rendering.format_day(day)
+
+    def sort_link(self, index: int, name: str) -> SortLink:
+        """The header link of the sortable column at ``index``: it toggles the direction of
+        the current sort, and opens another column newest (largest) first."""
+        if name != self.sort_column:
+            return SortLink(self.request.sort_url(index, desc=True), None, "Sort by this column")
+        current = "descending" if self.sort_descending else "ascending"
+        if self.sort_descending:
+            return SortLink(self.request.sort_url(index), current, "Show oldest first")
+        back_to_default = (name, True) == DEFAULT_SORT
+        url = self.request.sort_url(None if back_to_default else index, desc=True)
+        return SortLink(url, current, "Show newest first")
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """What the timeline template shows (``timeline_page``)."""
+
+    conversation: Conversation
+    timeline: queries.Timeline
+    before: int | None
+    user: Any
+    timezone: str
+    now: datetime
+    sanitizer: str
+
+    @property
+    def customer(self) -> tuple[str, bool]:
+        return customer_display(self.conversation)
+
+    def link_for(self, kind: str, target_id: str | None) -> str | None:
+        return get_state().access.link_for(self.user, kind, target_id)
+
+    def conversion_badges(self) -> list[BadgeView]:
+        """Every conversion of the conversation, each a badge naming its record."""
+        return [
+            BadgeView(
+                kind=c.kind,
+                label=f"{CONVERSION_STYLES[c.kind].label} {c.target_id}",
+                css_class=CONVERSION_STYLES[c.kind].css_class,
+                count=1,
+                url=self.link_for(c.kind, c.target_id),
+            )
+            for c in self.timeline.conversions
+        ]
+
+    def time_tag(self, moment: datetime) -> Markup:
+        return rendering.time_tag(moment, timezone=self.timezone, now=self.now)
+
+    def message_html(self, message: Message) -> Markup:
+        """The stored safe HTML, re-rendered when the policy changed since it was stored."""
+        if message.render_version != rendering.POLICY_VERSION:
+            html = rendering.render_body(
+                message.body, message.content_format, engine=self.sanitizer
+            )
+        else:
+            html = message.rendered_html
+        return Markup(html)
 
 
 class ConversationView(ModelView):
@@ -123,31 +178,51 @@ class ConversationView(ModelView):
     can_view_details = True
     can_set_page_size = False
     column_display_actions = False
-    column_list = (
+
+    column_list: ClassVar[tuple[str, ...]] = (
         "subject",
         "conversions",
-        "customer_name",
+        "customer",
         "channel",
         "last_activity_at",
-        "ticket_count",
+        "escalated",
     )
-    column_labels = {
+    """The list's columns, in order. Any name in ``column_formatters`` or any attribute of
+    ``Conversation`` (``tenant``, ``origin``, ``started_at``, …) may appear; leave one out to
+    hide it. The row hooks (``data-conversation-id``) stay whatever the columns."""
+
+    column_labels: ClassVar[dict[str, str]] = {
         "subject": "Subject",
         "conversions": "Conversion",
-        "customer_name": "Customer",
+        "customer": "Customer",
         "channel": "Channel",
         "last_activity_at": "Last activity",
-        "ticket_count": "Escalated",
+        "escalated": "Escalated",
     }
-    column_sortable_list = ("last_activity_at",)
-    column_default_sort = ("last_activity_at", True)
+    """Header text per column; a column without a label gets Flask-Admin's (``Started At``)."""
+
+    column_formatters: ClassVar[dict[str, Any]] = {
+        "subject": formatters.subject,
+        "conversions": formatters.conversions,
+        "customer": formatters.customer,
+        "channel": formatters.channel,
+        "last_activity_at": formatters.last_activity,
+        "escalated": formatters.escalated,
+    }
+    """Column → ``formatter(view, context, model, name)`` returning ``Markup`` (a returned
+    ``str`` is escaped). The public ones are in ``flask_aiconvos.formatters``."""
+
+    column_sortable_list: ClassVar[tuple[str, ...]] = ("last_activity_at",)
+    """Columns whose header sorts the list: ``last_activity_at`` and ``started_at`` can be."""
+
+    column_default_sort = DEFAULT_SORT
     list_template = "aiconvos/list.html"
     details_template = "aiconvos/details.html"
 
     # --- access ---------------------------------------------------------------------------
 
     def is_accessible(self) -> bool:
-        return bool(_state().access.can_view(current_user()))
+        return bool(get_state().access.can_view(current_user()))
 
     def _handle_view(self, name: str, **kwargs: Any) -> Any:
         if name not in SERVED_ENDPOINTS:
@@ -172,94 +247,89 @@ class ConversationView(ModelView):
         return self._scoped(super().get_count_query())
 
     def get_one(self, id: Any) -> Conversation | None:
-        conversation_id = _conversation_id(id)
+        conversation_id = _positive_id(id)
         if conversation_id is None:
             return None
         return queries.scoped_conversation(
-            self._session(), conversation_id, _state().access.tenant()
+            get_state().db.session, conversation_id, get_state().access.tenant()
         )
 
     def _scoped(self, query: Any) -> Any:
-        tenant = _state().access.tenant()
+        tenant = get_state().access.tenant()
         return query if tenant is None else query.filter(Conversation.tenant == tenant)
 
-    @staticmethod
-    def _session() -> Any:
-        return _state().db.session
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """Flask-Admin's render, with the vocabulary's labels and icons for the templates."""
+        kwargs.setdefault("aiconvos_vocab", vocab)
+        return super().render(template, **kwargs)
 
     # --- list -----------------------------------------------------------------------------
 
+    def list_request(self) -> ListRequest:
+        """This request's list parameters, parsed once (``BadListArgument`` when malformed)."""
+        state = get_state()
+        return ListRequest.parse(
+            request.args, timezone=state.timezone, now=state.clock(), tenant=state.access.tenant()
+        )
+
+    def sort_order(self, list_request: ListRequest) -> tuple[str, bool]:
+        """The column the list is sorted by and whether descending: the request's sortable
+        column, else the default order."""
+        chosen = self._get_column_by_idx(list_request.sort)
+        if chosen is not None and self.is_sortable(chosen[0]):
+            return chosen[0], list_request.desc
+        return DEFAULT_SORT
+
     @expose("/")
     def index_view(self) -> Any:
-        state = _state()
+        state = get_state()
         try:
-            filters = queries.parse_list_args(
-                request.args,
-                timezone=state.timezone,
-                now=_now(),
-                tenant=state.access.tenant(),
-            )
-        except queries.BadListArgument as error:
+            list_request = self.list_request()
+        except BadListArgument as error:
             abort(400, description=str(error))
-        g.aiconvos_filters = filters
-        args = self._template_args
-        args["filters"] = filters
-        args["range_presets"] = queries.RANGE_PRESETS
-        args["list_url"] = self._list_url
-        args["kept_args"] = self._kept_args
-        args["aiconvos_timezone"] = state.timezone
-        args["format_day"] = format_day
-        args["activity_sort"] = [name for name, _ in self._list_columns].index("last_activity_at")
-        args["comparison_kinds"] = [
-            (kind, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
-        ]
-        return super().index_view()
-
-    def _get_list_extra_args(self) -> Any:
-        """Flask-Admin's list arguments, keeping only this view's own extra parameters.
-
-        Flask-Admin passes every other query parameter to ``url_for`` when it builds the sort and
-        pager links, so ``?endpoint=x`` or ``?_method=POST`` would answer 500 and ``?_external=1``
-        would rewrite the links. The search is re-emitted as it is matched: cleaned and bounded.
-        """
-        view_args = super()._get_list_extra_args()
-        view_args.extra_args = {
-            key: value for key, value in view_args.extra_args.items() if key in LIST_PARAMETERS
-        }
-        view_args.search = queries.clean_search(view_args.search)
-        view_args.page = max(view_args.page or 0, 0)
-        return view_args
-
-    @staticmethod
-    def _kept_args(*dropped: str) -> list[tuple[str, str]]:
-        """The kept parameters of the current request but ``dropped`` (a form's hidden inputs).
-
-        The search is kept as it is matched (cleaned, bounded), the sort only when it is a number;
-        the other parameters were validated already (anything else answered 400).
-        """
-        kept = []
-        for key in KEPT_PARAMETERS:
-            value = request.args.get(key)
-            if key == "search":
-                value = queries.clean_search(value)
-            elif key in ("sort", "desc") and not (value and value.isascii() and value.isdigit()):
-                value = None
-            if value and key not in dropped:
-                kept.append((key, value))
-        return kept
-
-    def _list_url(self, **changes: Any) -> str:
-        """The list URL with the kept parameters, some changed (``None`` drops one).
-
-        Changing anything but the page starts again from the first page.
-        """
-        params = dict(self._kept_args())
-        for key, value in changes.items():
-            if value is None or value == "" or (key == "page" and value == 0):
-                params.pop(key, None)
-            else:
-                params[key] = value
-        return url_for(".index_view", **params)
+        overview = queries.overview(state.db.session, list_request.filters)
+        sort_column, descending = self.sort_order(list_request)
+        count, rows = self.get_list(
+            list_request.page,
+            sort_column,
+            descending,
+            list_request.filters.search,
+            list_request.filters,
+            page_size=self.page_size,
+            total=overview.total,
+        )
+        page = ListPage(
+            request=list_request,
+            overview=overview,
+            badges={
+                conversation_id: badge_views(badges)
+                for conversation_id, badges in queries.badges_for(state.db.session, rows).items()
+            },
+            sort_column=sort_column,
+            sort_descending=descending,
+            page_size=self.page_size,
+            rows_shown=len(rows),
+            timezone=state.timezone,
+            now=state.clock(),
+        )
+        num_pages = -(-count // self.page_size)
+        return self.render(
+            self.list_template,
+            data=rows,
+            count=count,
+            list_columns=self._list_columns,
+            get_value=self.get_list_value,
+            get_pk_value=self.get_pk_value,
+            num_pages=num_pages,
+            page=list_request.page,
+            page_size=self.page_size,
+            pager_url=list_request.page_url,
+            sort_column=list_request.sort,
+            sort_desc=list_request.desc,
+            search=list_request.filters.search,
+            return_url=list_request.url(page=list_request.page),
+            list_page=page,
+        )
 
     def get_list(
         self,
@@ -270,132 +340,62 @@ class ConversationView(ModelView):
         filters: Any,
         execute: bool = True,
         page_size: int | None = None,
+        total: int | None = None,
     ) -> tuple[int, list[Conversation]]:
-        state = _state()
-        list_filters: queries.ListFilters = g.aiconvos_filters
-        session = self._session()
-        overview = queries.overview(session, list_filters)
-        size = page_size or self.page_size
-        page_number = max(page or 0, 0)
-        if sort_column in queries.SORTABLE_COLUMNS:
-            sort, descending = sort_column, bool(sort_desc)
-        else:  # no sort, or a column that is not sortable: newest activity first
-            sort, descending = "last_activity_at", True
+        """Flask-Admin's hook: the total and one page of conversations, from its arguments.
+
+        ``filters`` is the ``ListFilters`` of the list (tab, date range; Flask-Admin's own
+        filter list is not used), ``search`` the typed search; the operator's tenant scope is
+        always applied, whatever ``filters`` says. ``total`` may pass a count known already
+        (the list page's metrics hold it); otherwise it is counted.
+        """
+        state = get_state()
+        session = state.db.session
+        base = filters if isinstance(filters, ListFilters) else ListFilters()
+        list_filters = replace(base, search=clean_search(search), tenant=state.access.tenant())
+        if total is None:
+            total = queries.overview(session, list_filters).total
+        if sort_column not in queries.SORTABLE_COLUMNS:
+            sort_column, sort_desc = DEFAULT_SORT
         rows = queries.page_of_rows(
             session,
             list_filters,
-            page=page_number,
-            page_size=size,
-            total=overview.total,
-            sort=sort,
-            descending=descending,
+            page=max(page or 0, 0),
+            page_size=page_size or self.page_size,
+            total=total,
+            sort=sort_column,
+            descending=bool(sort_desc),
+            now=state.clock(),
         )
-        badges = queries.badges_for(session, rows)
-        user = current_user()
-        now = _now()
-        views = [self._row_view(row, badges[row.id], user, now, state) for row in rows]
-        last_page = max((overview.total - 1) // size, 0)
-        args = self._template_args
-        args["overview"] = overview
-        args["active_tab"] = next(tab for tab in overview.tabs if tab.active)
-        args["rows"] = views
-        args["first_shown"] = page_number * size + 1 if views else 0
-        args["last_shown"] = page_number * size + len(views)
-        args["past_end"] = not views and page_number > last_page
-        args["last_page_url"] = self._list_url(page=last_page)
-        return overview.total, rows
-
-    def _row_view(
-        self,
-        row: Conversation,
-        badges: list[queries.Badge],
-        user: Any,
-        now: datetime,
-        state: Any,
-    ) -> RowView:
-        title = row.subject or row.first_message_preview
-        customer, is_identifier = customer_display(row)
-        return RowView(
-            id=row.id,
-            title=title or "(no messages yet)",
-            title_is_fallback=row.subject is None,
-            url=url_for(".details_view", id=row.id),
-            badges=[
-                BadgeView(
-                    kind=badge.kind,
-                    label=CONVERSION_STYLES[badge.kind].label,
-                    css_class=CONVERSION_STYLES[badge.kind].css_class,
-                    count=badge.count,
-                    url=state.access.link_for(user, badge.kind, badge.newest_target_id),
-                )
-                for badge in badges
-            ],
-            customer=customer,
-            customer_is_identifier=is_identifier,
-            customer_url=state.access.link_for(user, "customer", row.customer_id),
-            channel=row.channel,
-            channel_label=CHANNEL_LABELS.get(row.channel, row.channel),
-            last_activity=rendering.time_tag(
-                row.last_activity_at, timezone=state.timezone, now=now
-            ),
-            escalated=row.escalated,
-        )
+        return total, rows
 
     # --- timeline -------------------------------------------------------------------------
 
     @expose("/details/")
     def details_view(self) -> Any:
-        state = _state()
+        state = get_state()
         conversation = self.get_one(request.args.get("id"))
         if conversation is None:
             abort(404)
-        before = _conversation_id(request.args.get("before")) if "before" in request.args else None
-        if "before" in request.args and before is None:
-            abort(400, description="before must be a message id")
-        data = queries.timeline(
-            self._session(), conversation, limit=state.timeline_page_size, before=before
+        before = None
+        if "before" in request.args:
+            before = _positive_id(request.args.get("before"))
+            if before is None:
+                abort(400, description="before must be a message id")
+        page = TimelinePage(
+            conversation=conversation,
+            timeline=queries.timeline(
+                state.db.session, conversation, limit=state.timeline_page_size, before=before
+            ),
+            before=before,
+            user=current_user(),
+            timezone=state.timezone,
+            now=state.clock(),
+            sanitizer=state.recording.sanitizer,
         )
-        user = current_user()
-        access = state.access
-        customer, is_identifier = customer_display(conversation)
         return self.render(
             self.details_template,
-            timeline=data,
-            conversation=conversation,
-            customer=customer,
-            customer_is_identifier=is_identifier,
-            customer_url=access.link_for(user, "customer", conversation.customer_id),
-            link_for=lambda kind, target: access.link_for(user, kind, target),
-            channel_labels=CHANNEL_LABELS,
-            channel_icons=CHANNEL_ICONS,
-            origin_labels=ORIGIN_LABELS,
-            sender_labels=SENDER_LABELS,
-            inbox_status_labels=INBOX_STATUS_LABELS,
-            conversion_styles=CONVERSION_STYLES,
-            via_label=via_label,
-            time_tag=lambda moment: rendering.time_tag(moment, timezone=state.timezone, now=_now()),
-            message_html=self._message_html,
-            return_url=url_for(".index_view"),
+            model=conversation,
+            timeline_page=page,
+            return_url=self.get_url(".index_view"),
         )
-
-    @staticmethod
-    def _message_html(message: Any) -> Markup:
-        """The stored safe HTML, re-rendered when the policy changed since it was stored."""
-        if message.render_version != rendering.POLICY_VERSION:
-            html = rendering.render_body(
-                message.body, message.content_format, engine=_state().recording.sanitizer
-            )
-        else:
-            html = message.rendered_html
-        return Markup(html)
-
-
-def _conversation_id(value: Any) -> int | None:
-    """A positive integer id from the query string, or ``None`` for anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        number = int(value)
-    else:
-        return None
-    return number if number > 0 else None

@@ -1,4 +1,4 @@
-"""The stored vocabulary of PRODUCT.md §3 with its labels, colours and icons, in one place.
+"""The stored vocabulary with its labels, colours and icons, in one place.
 
 Every other module (validation, queries, templates) reads these tables, so adding a channel or
 a conversion kind is a change here only.
@@ -168,7 +168,7 @@ CONVERSION_STYLES: dict[str, ConversionStyle] = {
     ),
 }
 
-#: The metric hook names of PRODUCT.md §6 for each conversion kind.
+#: The metric hook names (``data-metric``) for each conversion kind.
 METRIC_KEYS: dict[str, str] = {
     ConversionKind.BOOKING: "bookings",
     ConversionKind.CUSTOMER: "customers",

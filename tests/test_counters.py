@@ -17,6 +17,7 @@ from support.hosts import FIXED_NOW
 from support.sql import count_queries
 
 from flask_aiconvos import AIConversations, counters, queries
+from flask_aiconvos.list_request import ListFilters, parse_list_args
 from flask_aiconvos.models import Conversation, ConversationCounter
 from flask_aiconvos.vocab import Channel, ConversionKind, values
 
@@ -54,7 +55,7 @@ def record_randomly(aiconvos: AIConversations, seed: int, count: int) -> None:
         )
 
 
-def brute_force(session, filters: queries.ListFilters) -> dict[str, tuple[int, dict[str, int]]]:
+def brute_force(session, filters: ListFilters) -> dict[str, tuple[int, dict[str, int]]]:
     """Per channel: conversations of the view (search aside) and how many have each kind."""
     found: dict[str, tuple[int, dict[str, int]]] = {}
     for conversation in session.scalars(sa.select(Conversation)):
@@ -71,8 +72,8 @@ def brute_force(session, filters: queries.ListFilters) -> dict[str, tuple[int, d
     return found
 
 
-def filters_for(args: dict[str, str], zone: str, tenant: str | None) -> queries.ListFilters:
-    return queries.parse_list_args(args, timezone=zone, now=FIXED_NOW, tenant=tenant)
+def filters_for(args: dict[str, str], zone: str, tenant: str | None) -> ListFilters:
+    return parse_list_args(args, timezone=zone, now=FIXED_NOW, tenant=tenant)
 
 
 RANGES = [

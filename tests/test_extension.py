@@ -111,7 +111,7 @@ def test_menu_entry_is_hidden_without_the_view_role(app, client):
 def test_host_can_override_a_template(app, client, tmp_path):
     override = tmp_path / "templates" / "aiconvos"
     override.mkdir(parents=True)
-    (override / "list.html").write_text("host list {{ overview.total }}")
+    (override / "list.html").write_text("host list {{ list_page.overview.total }}")
     from jinja2 import ChoiceLoader, FileSystemLoader
 
     app.jinja_loader  # noqa: B018 - the app's own loader comes first in Flask's dispatcher

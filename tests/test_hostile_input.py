@@ -59,7 +59,7 @@ def test_details_never_fails(host, query):
 
 
 def test_long_search_is_cut(host):
-    from flask_aiconvos.queries import SEARCH_MAX_CHARS, clean_search
+    from flask_aiconvos.search_text import SEARCH_MAX_CHARS, clean_search
 
     assert len(clean_search("ab " * 5000)) <= SEARCH_MAX_CHARS
     assert clean_search("a\x00b") == "a b"

@@ -108,7 +108,7 @@ def test_utc_is_the_default_time_zone(client, started) -> None:
 
 @pytest.mark.parametrize(
     "app_config",
-    [{"AICONVOS_TIMEZONE": "America/New_York", "AICONVOS_NOW": utc(2026, 11, 1, 3, 0)}],
+    [{"AICONVOS_TIMEZONE": "America/New_York", "clock": lambda: utc(2026, 11, 1, 3, 0)}],
 )
 def test_today_in_a_zone_west_of_utc(client, aiconvos: AIConversations) -> None:
     # 1 Nov 03:00 UTC is still 31 Oct (23:00 EDT) in New York: "today" and "this month" are October.
@@ -276,8 +276,11 @@ def test_dates_at_the_ends_of_the_calendar(client, started, params, expected) ->
     assert names(soup(response), started) == expected
 
 
-def test_the_clock_is_the_configured_one(app) -> None:
-    assert app.config["AICONVOS_NOW"] == FIXED_NOW
+def test_the_clock_is_the_configured_one(app, aiconvos: AIConversations) -> None:
+    with app.app_context():
+        assert AIConversations.state(app).clock() == FIXED_NOW
+        # The recording API's default times come from the same clock.
+        assert aiconvos.start_conversation(channel="chat", origin="portal_chat").started_at == FIXED_NOW
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The metrics above the list (PRODUCT.md §4 "Metrics"): counts, percentages, agreement with rows."""
+"""The metrics above the list: counts, percentages, agreement with the rows."""
 
 from __future__ import annotations
 

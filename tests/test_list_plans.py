@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from support.hosts import FIXED_NOW
 from support.sql import count_queries
 
-from flask_aiconvos import queries
+from flask_aiconvos import plans, queries
+from flask_aiconvos.list_request import ListFilters, parse_list_args
 from flask_aiconvos.models import Conversation
+from flask_aiconvos.search_text import word_alternatives
 
 PAGE_SIZE = 7
 WORDS = ["parking", "invoice", "tour", "desk", "wiśniewski", "müller"]
@@ -52,7 +54,7 @@ def record(aiconvos, count: int) -> None:
             )
 
 
-def brute_force(session, filters: queries.ListFilters) -> list[int]:
+def brute_force(session, filters: ListFilters) -> list[int]:
     rows = []
     for c in session.scalars(sa.select(Conversation)):
         if filters.tenant is not None and c.tenant != filters.tenant:
@@ -64,7 +66,7 @@ def brute_force(session, filters: queries.ListFilters) -> list[int]:
         if filters.started_to is not None and c.started_at >= filters.started_to:
             continue
         if not all(
-            any(alt in c.search_text for alt in queries.word_alternatives(word))
+            any(alt in c.search_text for alt in word_alternatives(word))
             for word in filters.search_words
         ):
             continue
@@ -79,20 +81,18 @@ def test_every_plan_gives_the_brute_force_page(
     app, aiconvos, db, monkeypatch, walk_search, sort_ranges
 ) -> None:
     record(aiconvos, 80)
-    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: walk_search)
-    monkeypatch.setattr(queries, "RANGE_SORT_LIMIT", 10**9 if sort_ranges else 0)
+    monkeypatch.setattr(plans, "walk_for_search", lambda *args: walk_search)
+    monkeypatch.setattr(plans, "RANGE_SORT_LIMIT", 10**9 if sort_ranges else 0)
     session = db.session
     for tenant in (None, "a"):
         for args in VIEWS:
-            filters = queries.parse_list_args(
-                args, timezone="Europe/Berlin", now=FIXED_NOW, tenant=tenant
-            )
+            filters = parse_list_args(args, timezone="Europe/Berlin", now=FIXED_NOW, tenant=tenant)
             expected = brute_force(session, filters)
             total = queries.overview(session, filters).total
             assert total == len(expected), (args, tenant)
             for page in range(0, total // PAGE_SIZE + 2):
                 rows = queries.page_of_rows(
-                    session, filters, page=page, page_size=PAGE_SIZE, total=total
+                    session, filters, page=page, page_size=PAGE_SIZE, total=total, now=FIXED_NOW
                 )
                 want = expected[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
                 assert [row.id for row in rows] == want, (args, tenant, page)
@@ -105,21 +105,23 @@ def test_sqlite_plans_are_the_intended_ones(app, aiconvos, db, monkeypatch) -> N
     session = db.session
 
     def statement_for(args: dict, total: int) -> str:
-        filters = queries.parse_list_args(args, timezone="UTC", now=FIXED_NOW, tenant=None)
+        filters = parse_list_args(args, timezone="UTC", now=FIXED_NOW, tenant=None)
         with count_queries(db.engine) as statements:
-            queries.page_of_rows(session, filters, page=0, page_size=PAGE_SIZE, total=total)
+            queries.page_of_rows(
+                session, filters, page=0, page_size=PAGE_SIZE, total=total, now=FIXED_NOW
+            )
         return statements[0]
 
-    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: True)
+    monkeypatch.setattr(plans, "walk_for_search", lambda *args: True)
     assert "+aiconvos_conversation.id IN" in statement_for({"search": "parking"}, 10)
-    monkeypatch.setattr(queries, "_walk_for_search", lambda *args: False)
+    monkeypatch.setattr(plans, "walk_for_search", lambda *args: False)
     assert "+aiconvos_conversation.id" not in statement_for({"search": "parking"}, 10)
     old = {"from": "2026-09-01", "to": "2026-09-30"}
     assert "ORDER BY +aiconvos_conversation.last_activity_at" in statement_for(old, 10)
-    walked = statement_for(old, queries.RANGE_SORT_LIMIT + 1)
+    walked = statement_for(old, plans.RANGE_SORT_LIMIT + 1)
     assert "+aiconvos_conversation.started_at >=" in walked
     assert "ORDER BY aiconvos_conversation.last_activity_at" in walked
     monkeypatch.undo()
-    assert queries._walk_for_search(25, 5_000, "last_activity_at")
-    assert not queries._walk_for_search(25, 50, "last_activity_at")
-    assert not queries._walk_for_search(5_025, 8_000, "last_activity_at")
+    assert plans.walk_for_search(25, 5_000, "last_activity_at")
+    assert not plans.walk_for_search(25, 50, "last_activity_at")
+    assert not plans.walk_for_search(5_025, 8_000, "last_activity_at")

@@ -1,4 +1,4 @@
-"""The list rows (PRODUCT.md §4 "List"): columns, badges and links by role, order, paging, read-only."""
+"""The list rows: columns, badges and links by role, order, paging, read-only."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_every_badge_has_its_colour(client, aiconvos: AIConversations) -> None:
 
     page = list_page(client, "viewer")
 
-    badges = cell(page, conversation.id, "conversion").select("[data-conversion]")
+    badges = cell(page, conversation.id, "conversions").select("[data-conversion]")
     assert [b["data-conversion"] for b in badges] == list(BADGE_CLASSES)
     styles = " ".join(style.get_text() for style in page.select("style"))
     for badge in badges:
@@ -70,7 +70,7 @@ def test_admin_gets_a_link_for_every_badge(client, aiconvos: AIConversations) ->
 
     page = list_page(client, "admin")
 
-    badges = cell(page, conversation.id, "conversion").select("[data-conversion]")
+    badges = cell(page, conversation.id, "conversions").select("[data-conversion]")
     assert len(badges) == 5
     for badge in badges:
         kind = badge["data-conversion"]
@@ -86,7 +86,7 @@ def test_viewer_sees_every_badge_without_a_link(client, aiconvos: AIConversation
 
     page = list_page(client, "viewer")
 
-    conversion = cell(page, conversation.id, "conversion")
+    conversion = cell(page, conversation.id, "conversions")
     badges = conversion.select("[data-conversion]")
     assert sorted(b["data-conversion"] for b in badges) == sorted(BADGE_CLASSES)
     assert all(b.name == "span" for b in badges)
@@ -114,7 +114,7 @@ def test_each_badge_links_only_with_its_own_role(client, aiconvos: AIConversatio
 
     badges = {
         b["data-conversion"]: b
-        for b in cell(page, conversation.id, "conversion").select("[data-conversion]")
+        for b in cell(page, conversation.id, "conversions").select("[data-conversion]")
     }
     assert badges["tour"].name == "a"
     assert badges["tour"]["href"].startswith("/host/tour/")
@@ -132,7 +132,7 @@ def test_a_kind_without_a_configured_link_is_a_plain_badge(
 
     badges = {
         b["data-conversion"]: b
-        for b in cell(page, conversation.id, "conversion").select("[data-conversion]")
+        for b in cell(page, conversation.id, "conversions").select("[data-conversion]")
     }
     assert badges["booking"].name == "a"
     assert badges["tour"].name == "span"
@@ -155,14 +155,14 @@ def test_several_records_of_a_kind_show_a_count_and_link_to_the_newest(
 
     page = list_page(client, "admin")
 
-    booking = cell(page, conversation.id, "conversion").select_one('[data-conversion="booking"]')
+    booking = cell(page, conversation.id, "conversions").select_one('[data-conversion="booking"]')
     assert booking.name == "a"
     assert booking["href"] == "/host/booking/B-3"
     assert text(booking) == "Booking ×3"
-    tour = cell(page, conversation.id, "conversion").select_one('[data-conversion="tour"]')
+    tour = cell(page, conversation.id, "conversions").select_one('[data-conversion="tour"]')
     assert text(tour) == "Tour"
-    assert "×" not in text(cell(page, single.id, "conversion"))
-    viewer_badge = cell(list_page(client, "viewer"), conversation.id, "conversion").select_one(
+    assert "×" not in text(cell(page, single.id, "conversions"))
+    viewer_badge = cell(list_page(client, "viewer"), conversation.id, "conversions").select_one(
         '[data-conversion="booking"]'
     )
     assert viewer_badge.name == "span"
@@ -174,7 +174,7 @@ def test_a_conversation_without_conversions_has_no_badge(client, aiconvos: AICon
 
     page = list_page(client, "admin")
 
-    assert cell(page, conversation.id, "conversion").select("[data-conversion]") == []
+    assert cell(page, conversation.id, "conversions").select("[data-conversion]") == []
 
 
 # --- customer, subject, channel, activity, escalation -------------------------------------------
@@ -294,11 +294,11 @@ def test_last_activity_is_relative_with_the_exact_time_on_hover(
 
     page = list_page(client)
 
-    moment = cell(page, active.id, "last-activity").select_one("time")
+    moment = cell(page, active.id, "last_activity_at").select_one("time")
     assert moment["datetime"] == "2026-11-18T15:15:00Z"
     assert moment["title"] == "Wed 18 Nov 2026, 15:15 UTC"
     assert text(moment) == "15 minutes ago"
-    since_start = cell(page, quiet.id, "last-activity").select_one("time")
+    since_start = cell(page, quiet.id, "last_activity_at").select_one("time")
     assert since_start["datetime"] == "2026-11-15T15:30:00Z"
     assert text(since_start) == "3 days ago"
 
@@ -307,7 +307,7 @@ def test_last_activity_is_relative_with_the_exact_time_on_hover(
 def test_the_exact_time_is_in_the_configured_zone(client, aiconvos: AIConversations) -> None:
     conversation = start(aiconvos, started_at=FIXED_NOW - timedelta(hours=2))
 
-    moment = cell(list_page(client), conversation.id, "last-activity").select_one("time")
+    moment = cell(list_page(client), conversation.id, "last_activity_at").select_one("time")
 
     assert moment["datetime"] == "2026-11-18T13:30:00Z"
     assert moment["title"] == "Wed 18 Nov 2026, 14:30 CET"
@@ -340,10 +340,10 @@ def test_each_row_holds_all_its_cells(client, aiconvos: AIConversations) -> None
     assert tr.name == "tr"
     assert [td["class"][0] for td in tr.find_all("td", recursive=False)] == [
         "col-subject",
-        "col-conversion",
+        "col-conversions",
         "col-customer",
         "col-channel",
-        "col-last-activity",
+        "col-last_activity_at",
         "col-escalated",
     ]
     headers = [text(th) for th in list_page(client).select("table.aiconvos-list thead th")]

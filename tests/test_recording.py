@@ -1,4 +1,4 @@
-"""The recording API of PRODUCT.md §6: stored values, list columns, idempotency, every error path."""
+"""The recording API: stored values, list columns, idempotency, every error path."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from support.hosts import FIXED_NOW
 
 from flask_aiconvos import (
     AIConversationsError,
@@ -57,9 +58,9 @@ def test_start_conversation_stores_every_field(aiconvos, db):
 
 
 def test_start_conversation_defaults_to_now(aiconvos):
-    before = datetime.now(UTC)
+    # The test host's clock is fixed at FIXED_NOW; the real clock is the default elsewhere.
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
-    assert before - timedelta(seconds=1) <= conv.started_at <= datetime.now(UTC)
+    assert conv.started_at == FIXED_NOW
     assert conv.subject is None and conv.tenant is None
 
 

@@ -12,7 +12,9 @@ from support.hosts import FIXED_NOW, make_host_app, reset_tables
 from support.sql import count_queries
 
 from flask_aiconvos import migration, queries, search_index
+from flask_aiconvos.list_request import parse_list_args
 from flask_aiconvos.models import Conversation
+from flask_aiconvos.search_text import word_alternatives
 
 PEOPLE = [
     ("Zoë Müller", "Lumen Studio", "zoe@example.com"),
@@ -62,19 +64,19 @@ def record(aiconvos, rng: random.Random, count: int) -> None:
 
 
 def ids_for(session, term: str, *, indexed: bool) -> set[int]:
-    filters = queries.parse_list_args({"search": term}, timezone="UTC", now=FIXED_NOW, tenant=None)
+    filters = parse_list_args({"search": term}, timezone="UTC", now=FIXED_NOW, tenant=None)
     where = queries.conditions(filters, indexed=indexed and search_index.enabled(session))
     return set(session.scalars(sa.select(Conversation.id).where(*where)))
 
 
 def expected_ids(session, term: str) -> set[int]:
     """Every word (or, for a phone-like word, its digits) is a substring of the search text."""
-    filters = queries.parse_list_args({"search": term}, timezone="UTC", now=FIXED_NOW, tenant=None)
+    filters = parse_list_args({"search": term}, timezone="UTC", now=FIXED_NOW, tenant=None)
     found = set()
     for conversation in session.scalars(sa.select(Conversation)):
         text = conversation.search_text
         if all(
-            any(alt in text for alt in queries.word_alternatives(word))
+            any(alt in text for alt in word_alternatives(word))
             for word in filters.search_words
         ):
             found.add(conversation.id)
@@ -163,7 +165,7 @@ def test_the_migration_indexes_existing_conversations(app, aiconvos, db) -> None
     table = Conversation.__table__
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(sa.select(table))]
-    everything = queries.parse_list_args({}, timezone="UTC", now=FIXED_NOW, tenant=None)
+    everything = parse_list_args({}, timezone="UTC", now=FIXED_NOW, tenant=None)
     metrics = [(m.key, m.count) for m in queries.overview(db.session, everything).metrics]
     db.session.remove()
     reset_tables(engine)

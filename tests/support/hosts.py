@@ -98,18 +98,19 @@ def reset_tables(engine: sa.Engine) -> None:
 
 
 def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
-    """A host application as a real one would wire the extension (PRODUCT.md §6)."""
+    """A host application wired as the README tells a real one to wire the extension."""
     app = Flask("host_app")
     app.config.update(
         TESTING=True,
         SECRET_KEY="test-secret",
         SQLALCHEMY_DATABASE_URI=database_url,
         AICONVOS_LINK_ROLES=dict(ALL_LINK_ROLES),
-        AICONVOS_NOW=FIXED_NOW,
     )
     scope = config.pop("scope", None)
     role_checker = config.pop("role_checker", None)
     links = config.pop("links", HOST_ENDPOINTS)
+    clock = config.pop("clock", lambda: FIXED_NOW)
+    view_class = config.pop("view_class", None)
     app.config.update(config)
     app.jinja_env.undefined = StrictUndefined
     app.test_client_class = FreshContextClient
@@ -139,7 +140,17 @@ def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
         return current_user.id
 
     aiconvos = AIConversations()
-    aiconvos.init_app(app, db=db, admin=admin, links=links, scope=scope, role_checker=role_checker)
+    options = {"view_class": view_class} if view_class is not None else {}
+    aiconvos.init_app(
+        app,
+        db=db,
+        admin=admin,
+        links=links,
+        scope=scope,
+        role_checker=role_checker,
+        clock=clock,
+        **options,
+    )
     app.extensions["test_db"] = db
     return app, aiconvos
 

@@ -1,0 +1,227 @@
+"""The list page's query string, parsed once into a ``ListRequest`` that also builds its URLs.
+
+``ListFilters`` says which conversations the operator asked for (tab, search, date range and the
+tenant scope), with times in UTC; ``ListRequest`` adds the page and the sort order and is the one
+place the list page's links are built, so every link keeps exactly the list's own parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+
+from .counters import next_month
+from .search_text import clean_search, search_words
+from .vocab import EARLIEST_MOMENT, END_OF_TIME, Channel, values
+
+RANGE_PRESETS: dict[str, str] = {
+    "all": "All time",
+    "today": "Today",
+    "7d": "Last 7 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+}
+#: The parameters that choose the conversations; every link of the list page keeps them.
+FILTER_PARAMETERS = ("channel", "search", "range", "from", "to")
+#: The order of the list (Flask-Admin's column index and direction), kept by its links too.
+ORDER_PARAMETERS = ("sort", "desc")
+#: Any page past this one is past the end of every list (and its offset fits any database).
+MAX_PAGE = 999_999_999
+
+
+class BadListArgument(ValueError):
+    """A list-page query parameter that cannot be understood (answered with 400)."""
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What the operator asked the list for, validated; times are UTC, ``started_to`` exclusive."""
+
+    channel: str | None = None
+    search: str | None = None
+    range: str = "all"
+    date_from: date | None = None
+    date_to: date | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    tenant: str | None = None
+
+    @property
+    def search_words(self) -> list[str]:
+        """The search as matched: lower-cased words, each a literal substring."""
+        return search_words(self.search)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a search or a date range hides some conversations (the tab aside)."""
+        return bool(self.search) or self.range != "all"
+
+
+def _parse_day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadListArgument(f"{name} must be a date as YYYY-MM-DD, got {value[:40]!r}") from None
+
+
+def _local_midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
+    """Midnight starting ``day`` in ``zone``, in UTC, moved onto the span conversations can
+    start in (which selects the same ones); off the scale: no bound."""
+    if day is None:
+        return None
+    try:
+        moment = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
+    return min(max(moment, EARLIEST_MOMENT), END_OF_TIME)
+
+
+def parse_list_args(
+    args: Mapping[str, str], *, timezone: str, now: datetime, tenant: str | None
+) -> ListFilters:
+    """Validate the list page's filter parameters (channel, search, range, from, to)."""
+    channel = args.get("channel") or None
+    if channel is not None and channel != "all" and channel not in values(Channel):
+        raise BadListArgument(
+            f"unknown channel {channel[:40]!r}; allowed: all, {', '.join(values(Channel))}"
+        )
+    if channel == "all":
+        channel = None
+
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    raw_from, raw_to = args.get("from") or None, args.get("to") or None
+    preset = args.get("range") or None
+    date_from = date_to = None
+    if raw_from or raw_to:
+        date_from = _parse_day("from", raw_from) if raw_from else None
+        date_to = _parse_day("to", raw_to) if raw_to else None
+        if date_from and date_to and date_from > date_to:
+            date_from, date_to = date_to, date_from
+        preset = "custom"
+    elif preset is None or preset == "all":
+        preset = "all"
+    elif preset == "today":
+        date_from = date_to = today
+    elif preset == "7d":
+        date_from, date_to = today - timedelta(days=6), today
+    elif preset == "this_month":
+        date_from, date_to = today.replace(day=1), next_month(today) - timedelta(days=1)
+    elif preset == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        date_from, date_to = last.replace(day=1), last
+    else:
+        raise BadListArgument(
+            f"unknown range {preset[:40]!r}; allowed: {', '.join(RANGE_PRESETS)}, "
+            "or from=YYYY-MM-DD&to=YYYY-MM-DD"
+        )
+    day_after = date_to + timedelta(days=1) if date_to is not None and date_to < date.max else None
+    return ListFilters(
+        channel=channel,
+        search=clean_search(args.get("search")),
+        range=preset,
+        date_from=date_from,
+        date_to=date_to,
+        started_from=_local_midnight(date_from, zone),
+        started_to=_local_midnight(day_after, zone),
+        tenant=tenant,
+    )
+
+
+def _small_number(value: str | None, upper: int) -> int | None:
+    """A non-negative whole number of at most ``upper`` from the query string, else ``None``;
+    a longer run of digits is ``upper``."""
+    if not value or not (value.isascii() and value.isdigit()):
+        return None
+    return upper if len(value) > len(str(upper)) else min(int(value), upper)
+
+
+def _filter_params(filters: ListFilters) -> dict[str, str]:
+    """The filter parameters as the list's links carry them: normalised, defaults left out."""
+    params: dict[str, str] = {}
+    if filters.channel:
+        params["channel"] = filters.channel
+    if filters.search:
+        params["search"] = filters.search
+    if filters.range == "custom":
+        if filters.date_from:
+            params["from"] = filters.date_from.isoformat()
+        if filters.date_to:
+            params["to"] = filters.date_to.isoformat()
+    elif filters.range != "all":
+        params["range"] = filters.range
+    return params
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """One list request: its filters, page and order, and every URL the list page links to."""
+
+    filters: ListFilters = field(default_factory=ListFilters)
+    #: 0-based, Flask-Admin's numbering.
+    page: int = 0
+    #: The index of the sorted column in the view's ``column_list``; ``None``: the default order.
+    sort: int | None = None
+    desc: bool = False
+    endpoint: str = ".index_view"
+
+    @classmethod
+    def parse(
+        cls, args: Mapping[str, str], *, timezone: str, now: datetime, tenant: str | None
+    ) -> ListRequest:
+        """Validate the whole query string; ``BadListArgument`` for a filter it cannot read.
+
+        A malformed or negative page is the first page, a huge one is past the end; a sort
+        that is not a column number is the default order. ``page_size`` is never read.
+        """
+        return cls(
+            filters=parse_list_args(args, timezone=timezone, now=now, tenant=tenant),
+            page=_small_number(args.get("page"), MAX_PAGE) or 0,
+            sort=_small_number(args.get("sort"), 999),
+            desc=bool(_small_number(args.get("desc"), 1)),
+        )
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The parameters every link of the list keeps (the page aside)."""
+        params = _filter_params(self.filters)
+        if self.sort is not None:
+            params["sort"] = str(self.sort)
+            if self.desc:
+                params["desc"] = "1"
+        return params
+
+    def url(self, **changes: Any) -> str:
+        """The list URL with this request's parameters, some changed (``None`` drops one).
+
+        Without a ``page`` change the link opens the first page: a new tab, search, range or
+        order starts again from the top. ``from_`` stands for ``from``.
+        """
+        params: dict[str, Any] = self.params
+        for key, value in changes.items():
+            key = "from" if key == "from_" else key
+            if value is None or value == "" or (key == "page" and value == 0):
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return url_for(self.endpoint, **params)
+
+    def range_url(self, preset: str | None) -> str:
+        """The list over a preset range (``None`` or ``"all"``: all time), replacing any other."""
+        return self.url(range=None if preset in (None, "all") else preset, from_=None, to=None)
+
+    def page_url(self, page: int) -> str:
+        return self.url(page=page)
+
+    def sort_url(self, column: int | None, desc: bool = False) -> str:
+        """The first page in another order (``None``: the default order)."""
+        return self.url(sort=column, desc=1 if desc and column is not None else None)
+
+    def hidden_inputs(self, *dropped: str) -> list[tuple[str, str]]:
+        """The kept parameters but ``dropped``, for a form's hidden inputs."""
+        return [(key, value) for key, value in self.params.items() if key not in dropped]

@@ -1,0 +1,84 @@
+"""Steering SQLite's planner for the list's page of rows, where its lack of statistics misleads it.
+
+SQLite has no statistics on the conversations' distribution, so for a date range or a search it
+cannot tell whether walking the activity index (stopping when the page is full) or collecting
+and sorting the matches is cheaper; the exact totals the list already has can. ``+column``
+(``NoIndex``) tells SQLite not to use an index for a term. PostgreSQL's planner weighs both
+from its own statistics and is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from .list_request import ListFilters
+
+#: A search with at least this many matches reads its first pages along the activity index.
+SEARCH_WALK_MIN_MATCHES = 2_000
+
+
+def walk_for_search(rows_needed: int, total: int, sort: str) -> bool:
+    """Whether to find a search page by walking the activity index (SQLite, indexed search).
+
+    Sorting all matches costs one row read per match; walking costs an index step per
+    conversation passed over, about ``rows_needed × conversations / matches``. With many
+    matches and an early page, walking wins by far; with few, it would pass over the table.
+    """
+    return (
+        sort == "last_activity_at" and total >= SEARCH_WALK_MIN_MATCHES and rows_needed * 8 <= total
+    )
+
+
+#: A date range holding at most this many conversations of the view is read from a
+#: start-ordered index and sorted; a larger one is read along the activity index.
+RANGE_SORT_LIMIT = 50_000
+
+
+def range_plan(
+    session: Session, filters: ListFilters, total: int, sort: str, *, now: datetime
+) -> str | None:
+    """How SQLite must read a date-ranged page: ``"sort"`` the range's rows, read from a
+    start-ordered index, or ``"walk"`` the activity index until the page is full.
+
+    Without statistics its planner cannot tell a short old range (walking would pass over
+    every newer conversation) from a long one (sorting would sort most of the table) or from
+    one that reaches the present (its conversations are the first ones walked); the counters
+    can: ``total`` is exact. PostgreSQL's planner weighs both from its statistics.
+    """
+    if (
+        sort != "last_activity_at"
+        or filters.search_words
+        or (filters.started_from is None and filters.started_to is None)
+        or session.get_bind().dialect.name != "sqlite"
+    ):
+        return None
+    recent = filters.started_to is None or filters.started_to > now - timedelta(days=1)
+    return "walk" if recent or total > RANGE_SORT_LIMIT else "sort"
+
+
+class NoIndex(ColumnElement[Any]):
+    """A column SQLite's planner may not use an index for (``+column``); the column elsewhere."""
+
+    __visit_name__ = "aiconvos_no_index"
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(NoIndex)
+def _compile_no_index(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(NoIndex, "sqlite")
+def _compile_no_index_sqlite(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
