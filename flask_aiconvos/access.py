@@ -120,9 +120,16 @@ class AccessPolicy:
     link_roles: dict[str, str] = field(default_factory=dict)
     links: dict[str, LinkTarget] = field(default_factory=dict)
     scope: Scope | None = None
+    #: ``AICONVOS_PII_ROLE``: who sees e-mail addresses and phone numbers unmasked (``None``:
+    #: everyone who sees the screens).
+    pii_role: str | None = None
 
     def can_view(self, user: Any) -> bool:
         return bool(self.role_checker(user, self.view_role))
+
+    def masks_pii(self, user: Any) -> bool:
+        """Whether ``user`` sees identifiers and the addresses and numbers in messages masked."""
+        return self.pii_role is not None and not self.role_checker(user, self.pii_role)
 
     def may_link(self, user: Any, kind: str) -> bool:
         """Whether ``user`` may open host records of ``kind`` (no link role: the view role does)."""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import recording, search_index  # noqa: F401  (search_index: creates its index with the tables)
+from . import recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -43,6 +43,9 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_SANITIZER": "nh3",
     "AICONVOS_MARKDOWNIFY_CHANNELS": (),
     "AICONVOS_MAX_BODY_CHARS": recording.DEFAULT_MAX_BODY_CHARS,
+    "AICONVOS_CSP": security_headers.DEFAULT_POLICY,
+    "AICONVOS_REMOTE_IMAGES": remote_images.BLOCK,
+    "AICONVOS_PII_ROLE": None,
 }
 
 
@@ -146,6 +149,25 @@ class AIConversations(recording.RecordingAPI):
         except InvalidRecord as error:
             raise ConfigurationError(str(error)) from None
 
+        csp = config["AICONVOS_CSP"]
+        if csp is False:
+            csp = None
+        if csp is not None and not (isinstance(csp, str) and csp.strip()):
+            raise ConfigurationError(
+                'AICONVOS_CSP must be "default", a policy string, or None/False for no policy, '
+                f"got {csp!r}"
+            )
+        images = config["AICONVOS_REMOTE_IMAGES"]
+        if images not in remote_images.MODES:
+            raise ConfigurationError(
+                f"AICONVOS_REMOTE_IMAGES must be one of {', '.join(remote_images.MODES)}, "
+                f"got {images!r}"
+            )
+
+        pii_role = config["AICONVOS_PII_ROLE"]
+        if pii_role is not None:
+            pii_role = _non_empty_str(config, "AICONVOS_PII_ROLE")
+
         view = view_class(
             Conversation,
             db,
@@ -163,6 +185,7 @@ class AIConversations(recording.RecordingAPI):
                 link_roles=validate_link_roles(config["AICONVOS_LINK_ROLES"]),
                 links=validate_links(links),
                 scope=scope,
+                pii_role=pii_role,
             ),
             recording=recording.RecordingSettings(
                 sanitizer=sanitizer,
@@ -175,6 +198,8 @@ class AIConversations(recording.RecordingAPI):
             timeline_page_size=_positive_int(config, "AICONVOS_TIMELINE_PAGE_SIZE", 2000),
             clock=clock,
             view=view,
+            csp=csp,
+            remote_images=images == remote_images.ALLOW,
         )
         app.extensions[EXTENSION_KEY] = state
         view.page_size = state.page_size

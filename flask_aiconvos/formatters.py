@@ -20,7 +20,7 @@ from flask import current_app
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from . import queries, rendering
+from . import masking, queries, rendering
 from .access import current_user
 from .models import Conversation
 from .state import get_state
@@ -99,6 +99,14 @@ def _list_page(context: Context | None) -> Any:
     return context.get("list_page") if context is not None else None
 
 
+def _masked(context: Context | None) -> bool:
+    """Whether this operator sees identifiers masked (``AICONVOS_PII_ROLE``)."""
+    page = _list_page(context)
+    if page is not None:
+        return bool(page.masked)
+    return get_state().access.masks_pii(current_user())
+
+
 def _now(context: Context | None) -> datetime:
     page = _list_page(context)
     return page.now if page is not None else get_state().clock()
@@ -108,6 +116,8 @@ def subject(view: Any, context: Context | None, model: Conversation, name: str) 
     """The subject, or the first line of the first message (in italics), linking to the
     timeline."""
     title = model.subject or model.first_message_preview or NO_MESSAGES_TITLE
+    if _masked(context):
+        title = masking.mask_text(title)
     return _macro(context, "subject_link")(
         view.get_url(".details_view", id=model.id), title, model.subject is None
     )
@@ -127,6 +137,8 @@ def customer(view: Any, context: Context | None, model: Conversation, name: str)
     """``Name • Company``, or the email address or phone number, linked to the customer's
     profile when the operator may open it."""
     text, is_identifier = customer_display(model)
+    if is_identifier and _masked(context):
+        text = masking.mask_identifier(text)
     url = get_state().access.link_for(current_user(), "customer", model.customer_id)
     return _macro(context, "customer")(text, is_identifier, url)
 

@@ -60,6 +60,10 @@ class ExtensionState:
     timeline_page_size: int
     clock: Clock
     view: ConversationView
+    #: ``AICONVOS_CSP``: ``"default"``, the host's own policy, or ``None`` for no policy.
+    csp: str | None = "default"
+    #: ``AICONVOS_REMOTE_IMAGES == "allow"``: messages load their remote images.
+    remote_images: bool = False
 
 
 def get_state(app: Flask | None = None) -> ExtensionState:

@@ -21,7 +21,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from markupsafe import Markup
 
-from . import formatters, queries, rendering, vocab
+from . import formatters, masking, queries, remote_images, rendering, security_headers, vocab
 from .access import current_user
 from .formatters import BadgeView, badge_views, customer_display
 from .list_request import RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
@@ -76,6 +76,8 @@ class ListPage:
     rows_shown: int
     timezone: str
     now: datetime
+    #: The operator sees identifiers masked (``AICONVOS_PII_ROLE``).
+    masked: bool = False
     range_presets: Mapping[str, str] = field(default_factory=lambda: dict(RANGE_PRESETS))
     comparison_kinds: tuple[tuple[str, str], ...] = tuple(
         (kind.value, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
@@ -123,6 +125,14 @@ class ListPage:
 
 
 @dataclass(frozen=True)
+class RenderedMessage:
+    """A message body as shown, and the hosts of the remote images it did not load."""
+
+    html: Markup
+    blocked_hosts: list[str]
+
+
+@dataclass(frozen=True)
 class TimelinePage:
     """What the timeline template shows (``timeline_page``)."""
 
@@ -133,10 +143,25 @@ class TimelinePage:
     timezone: str
     now: datetime
     sanitizer: str
+    #: Remote images load in every message (``AICONVOS_REMOTE_IMAGES = "allow"``).
+    remote_images: bool = False
+    #: The message whose remote images this request shows ("Show images"), if any.
+    images_for: int | None = None
+    #: The operator sees e-mail addresses and phone numbers masked (``AICONVOS_PII_ROLE``).
+    masked: bool = False
 
     @property
     def customer(self) -> tuple[str, bool]:
-        return customer_display(self.conversation)
+        text, is_identifier = customer_display(self.conversation)
+        if is_identifier and self.masked:
+            text = masking.mask_identifier(text)
+        return text, is_identifier
+
+    def text(self, value: str | None) -> str | None:
+        """Untrusted text the timeline shows (titles, subjects, previews), masked as needed."""
+        if value is None or not self.masked:
+            return value
+        return masking.mask_text(value)
 
     def link_for(self, kind: str, target_id: str | None) -> str | None:
         return get_state().access.link_for(self.user, kind, target_id)
@@ -157,15 +182,28 @@ class TimelinePage:
     def time_tag(self, moment: datetime) -> Markup:
         return rendering.time_tag(moment, timezone=self.timezone, now=self.now)
 
-    def message_html(self, message: Message) -> Markup:
-        """The stored safe HTML, re-rendered when the policy changed since it was stored."""
+    def rendered(self, message: Message) -> RenderedMessage:
+        """The stored safe HTML (rendered again when the policy changed since it was stored),
+        with remote images held back unless they are allowed or asked for."""
         if message.render_version != rendering.POLICY_VERSION:
             html = rendering.render_body(
                 message.body, message.content_format, engine=self.sanitizer
             )
         else:
             html = message.rendered_html
-        return Markup(html)
+        if self.masked:
+            html = masking.mask_html(html)
+        if self.remote_images or message.id == self.images_for:
+            return RenderedMessage(Markup(html), [])
+        shown, hosts = remote_images.block(html)
+        return RenderedMessage(Markup(shown), hosts)
+
+    def show_images_url(self, message: Message) -> str:
+        """This timeline screen again, with the remote images of ``message`` loaded."""
+        params: dict[str, Any] = {"id": self.conversation.id, "images": message.id}
+        if self.before is not None:
+            params["before"] = self.before
+        return get_state().view.get_url(".details_view", **params) + f"#message-{message.id}"
 
 
 class ConversationView(ModelView):
@@ -259,9 +297,26 @@ class ConversationView(ModelView):
         return query if tenant is None else query.filter(Conversation.tenant == tenant)
 
     def render(self, template: str, **kwargs: Any) -> Any:
-        """Flask-Admin's render, with the vocabulary's labels and icons for the templates."""
+        """Flask-Admin's render, with the vocabulary's labels and icons for the templates and
+        this request's script nonce (the one the Content-Security-Policy names)."""
         kwargs.setdefault("aiconvos_vocab", vocab)
+        if get_state().csp is not None:
+            self._template_args["admin_csp_nonce_attribute"] = security_headers.nonce_attribute(
+                self.admin.csp_nonce_generator
+            )
         return super().render(template, **kwargs)
+
+    def create_blueprint(self, admin: Any) -> Any:
+        """Flask-Admin's blueprint, with the security headers on every response it gives
+        (error pages included); the host's own pages are not touched."""
+        blueprint = super().create_blueprint(admin)
+        blueprint.after_request(self._secure_response)
+        return blueprint
+
+    @staticmethod
+    def _secure_response(response: Any) -> Any:
+        state = get_state()
+        return security_headers.add_headers(response, state.csp, remote_images=state.remote_images)
 
     # --- list -----------------------------------------------------------------------------
 
@@ -311,6 +366,7 @@ class ConversationView(ModelView):
             rows_shown=len(rows),
             timezone=state.timezone,
             now=state.clock(),
+            masked=state.access.masks_pii(current_user()),
         )
         num_pages = -(-count // self.page_size)
         return self.render(
@@ -382,6 +438,12 @@ class ConversationView(ModelView):
             before = _positive_id(request.args.get("before"))
             if before is None:
                 abort(400, description="before must be a message id")
+        images_for = None
+        if "images" in request.args:
+            images_for = _positive_id(request.args.get("images"))
+            if images_for is None:
+                abort(400, description="images must be a message id")
+            security_headers.allow_remote_images()
         page = TimelinePage(
             conversation=conversation,
             timeline=queries.timeline(
@@ -392,6 +454,9 @@ class ConversationView(ModelView):
             timezone=state.timezone,
             now=state.clock(),
             sanitizer=state.recording.sanitizer,
+            remote_images=state.remote_images,
+            images_for=images_for,
+            masked=state.access.masks_pii(current_user()),
         )
         return self.render(
             self.details_template,

@@ -12,6 +12,7 @@ from support.hosts import make_host_app
 from support.http import as_user, soup
 from support.listing import LIST_URL, converted, list_page, row_ids, start
 from support.readme import code_blocks
+from support.security import host_factory
 
 from flask_aiconvos import AIConversations, ConfigurationError, formatters
 from flask_aiconvos.list_request import FILTER_PARAMETERS, ORDER_PARAMETERS, ListFilters
@@ -43,21 +44,8 @@ def cell_classes(page) -> list[str]:
 @pytest.fixture
 def host(database_url):
     """``host(**config)``: a host app with the extension's tables; dropped afterwards."""
-    built = []
-
-    def build(**config: Any):
-        app, ext = make_host_app(database_url, **config)
-        with app.app_context():
-            ext.create_all()
-        built.append((app, ext))
-        return app, ext
-
-    yield build
-    for app, ext in built:
-        with app.app_context():
-            app.extensions["test_db"].session.remove()
-            ext.drop_all()
-            app.extensions["test_db"].engine.dispose()
+    with host_factory(database_url) as build:
+        yield build
 
 
 def test_default_columns_come_from_the_view_attributes(client, aiconvos: AIConversations) -> None:

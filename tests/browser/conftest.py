@@ -23,10 +23,19 @@ HOSTILE_BODIES = {
 }
 
 
+#: Stored as a message's rendered HTML directly, as if the sanitiser had missed it: only the
+#: Content-Security-Policy stands between it and the operator.
+PAST_THE_SANITISER = (
+    '<p>Injected</p><script>window.__pwned = 1; alert("script ran")</script>'
+    '<img src="/nothing.png" onerror="window.__pwned = 2">'
+)
+
+
 @dataclass
 class Server:
     url: str
     hostile_id: int
+    injected_id: int
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,8 +46,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    import sqlalchemy as sa
+
     from example_app.app import create_app
-    from flask_aiconvos import AIConversations
+    from flask_aiconvos import AIConversations, Message
     from flask_aiconvos.demo import seed_demo
 
     database = tmp_path_factory.mktemp("browser") / "demo.db"
@@ -57,11 +68,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ext.link_inbox_item(conv.id, item_id="INB-X", status="pending", title=HOSTILE[:250])
         ext.escalate(conv.id, ticket_id="T-X", subject=HOSTILE[:250])
         hostile_id = conv.id
+        injected = ext.start_conversation(channel="chat", origin="portal_chat", subject="Injected", started_at=datetime.now(UTC))
+        message = ext.add_message(injected.id, sender="customer", body="placeholder")
+        db = AIConversations.state(app).db
+        db.session.execute(
+            sa.update(Message).where(Message.id == message.id).values(rendered_html=PAST_THE_SANITISER)
+        )
+        db.session.commit()
+        injected_id = injected.id
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{http.server_port}", hostile_id)
+        yield Server(f"http://127.0.0.1:{http.server_port}", hostile_id, injected_id)
     finally:
         http.shutdown()
         thread.join(timeout=10)
@@ -84,8 +103,9 @@ def page_as(browser, server):
     """``page_as(user)`` opens a fresh browser context, logged in through the login form."""
     contexts = []
 
-    def open_as(user: str | None, width: int = 1280):
-        context = browser.new_context(viewport={"width": width, "height": 900})
+    def open_as(user: str | None, width: int = 1280, *, bypass_csp: bool = False):
+        # bypass_csp: for tools the test injects itself (axe-core), never for what is tested.
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -1,0 +1,114 @@
+"""Masked e-mail addresses and phone numbers for operators without AICONVOS_PII_ROLE."""
+
+from __future__ import annotations
+
+import pytest
+from support.http import as_user, soup
+from support.listing import LIST_URL, start
+
+from flask_aiconvos import masking
+
+DETAILS = "/admin/ai-conversations/details/"
+#: The role that sees identifiers in full; the test host's "admin" holds every link role, so
+#: the tests give it this one through a role of its own ("customers").
+PII_ROLE = "customers"
+
+IDENTIFIERS = {
+    "+44 7700 900123": "+44 •••• ••0123",
+    "+1 415-555-0199": "+1 •••-•••-0199",
+    "+49 30 12345678": "+49 •• ••••5678",
+    "+34 612 345 678": "+34 ••• ••5 678",
+    "nadia.haddad@example.com": "n•••@example.com",
+}
+
+
+@pytest.mark.parametrize(("identifier", "masked"), IDENTIFIERS.items())
+def test_identifiers_keep_only_what_tells_them_apart(identifier, masked) -> None:
+    assert masking.mask_identifier(identifier) == masked
+    assert masking.mask_text(f"Reach me at {identifier} today") == f"Reach me at {masked} today"
+
+
+@pytest.mark.parametrize(
+    "text", ["Tour on 2026-11-18 at 10:30", "Invoice #1234, room 12", "18.11.2026"]
+)
+def test_dates_and_short_numbers_are_not_phone_numbers(text) -> None:
+    assert masking.mask_text(text) == text
+
+
+def test_links_to_an_address_become_text() -> None:
+    html = '<p><a href="mailto:jo@acme.co.uk" title="jo@acme.co.uk">jo@acme.co.uk</a> or <a href="https://acme.co.uk/">site</a></p>'
+    masked = str(masking.mask_html(html))
+    assert "jo@acme" not in masked and "mailto:" not in masked
+    assert 'href="https://acme.co.uk/"' in masked and "j•••@acme.co.uk" in masked
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"AICONVOS_PII_ROLE": PII_ROLE}
+
+
+@pytest.fixture
+def seeded(aiconvos):
+    phone = start(aiconvos, channel="whatsapp", external_identifier="+44 7700 900123")
+    aiconvos.add_message(phone.id, sender="customer", body="Call me on +44 7700 900123 please")
+    email = start(aiconvos, channel="email", external_identifier="nadia.haddad@example.com")
+    aiconvos.add_message(
+        email.id,
+        sender="customer",
+        body='<p>Write to <a href="mailto:nadia.haddad@example.com">nadia.haddad@example.com</a> or +1 415-555-0199</p>',
+        content_format="html",
+    )
+    aiconvos.link_inbox_item(
+        email.id, item_id="INB-1", status="pending", title="Reply to nadia.haddad@example.com"
+    )
+    aiconvos.escalate(email.id, ticket_id="T-1", subject="Call back +44 7700 900123")
+    return phone, email
+
+
+SECRETS = ("7700 900123", "7700900123", "nadia.haddad@", "415-555", "mailto:")
+
+
+def responses(client, seeded, user):
+    phone, email = seeded
+    yield client.get(LIST_URL, headers=as_user(user))
+    for conversation in (phone, email):
+        yield client.get(DETAILS, query_string={"id": conversation.id}, headers=as_user(user))
+    # A search for part of a value finds it without the page giving the rest away.
+    yield client.get(LIST_URL, query_string={"search": "haddad"}, headers=as_user(user))
+
+
+def test_a_viewer_without_the_role_never_receives_a_full_value(client, seeded) -> None:
+    for response in responses(client, seeded, "viewer"):
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        for secret in SECRETS:
+            assert secret not in body, secret
+        assert "n•••@example.com" in body or "+44 •••• ••0123" in body
+
+
+def test_searching_by_a_full_identifier_still_finds_it(client, seeded) -> None:
+    _, email = seeded
+    page = soup(
+        client.get(
+            LIST_URL, query_string={"search": "nadia.haddad@example.com"}, headers=as_user("viewer")
+        )
+    )
+    assert [int(tr["data-conversation-id"]) for tr in page.select("tr[data-conversation-id]")] == [
+        email.id
+    ]
+    # The rows hold the masked value; only the search the operator typed is echoed back.
+    assert "n•••@example.com" in page.select_one("td.col-customer").get_text()
+    assert "nadia.haddad" not in str(page.select_one("table.aiconvos-list tbody"))
+
+
+def test_an_operator_with_the_role_sees_everything(client, seeded) -> None:
+    bodies = [r.get_data(as_text=True) for r in responses(client, seeded, "admin")]
+    assert any("nadia.haddad@example.com" in body for body in bodies)
+    assert any("+44 7700 900123" in body for body in bodies)
+    assert not any("•••" in body for body in bodies)
+
+
+@pytest.mark.parametrize("app_config", [{}])
+def test_without_a_pii_role_nothing_is_masked(client, seeded) -> None:
+    body = client.get(LIST_URL, headers=as_user("viewer")).get_data(as_text=True)
+    assert "nadia.haddad@example.com" in body and "•••" not in body
