@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
+from . import audit, recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -20,10 +20,10 @@ from .access import (
 )
 from .cli import aiconvos_cli
 from .errors import ConfigurationError, InvalidRecord
-from .models import Conversation, metadata
+from .models import AccessLogEntry, Conversation, metadata
 from .rendering import SANITIZER_ENGINES
 from .state import EXTENSION_KEY, Clock, ExtensionState, get_state, resource_dir, utcnow
-from .views import ConversationView
+from .views import AccessLogView, ConversationView
 
 if TYPE_CHECKING:
     from flask_admin import Admin
@@ -46,6 +46,10 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_CSP": security_headers.DEFAULT_POLICY,
     "AICONVOS_REMOTE_IMAGES": remote_images.BLOCK,
     "AICONVOS_PII_ROLE": None,
+    "AICONVOS_AUDIT": True,
+    "AICONVOS_AUDIT_ROLE": "aiChannelSessionAudit",
+    "AICONVOS_AUDIT_URL": "ai-conversations-audit",
+    "AICONVOS_AUDIT_USER_DISPLAY": None,
 }
 
 
@@ -164,6 +168,13 @@ class AIConversations(recording.RecordingAPI):
                 f"got {images!r}"
             )
 
+        if not isinstance(config["AICONVOS_AUDIT"], bool):
+            raise ConfigurationError(
+                f"AICONVOS_AUDIT must be True or False, got {config['AICONVOS_AUDIT']!r}"
+            )
+        user_display = config["AICONVOS_AUDIT_USER_DISPLAY"] or audit.default_user_display
+        if not callable(user_display):
+            raise ConfigurationError("AICONVOS_AUDIT_USER_DISPLAY must be callable(user) -> str")
         pii_role = config["AICONVOS_PII_ROLE"]
         if pii_role is not None:
             pii_role = _non_empty_str(config, "AICONVOS_PII_ROLE")
@@ -200,6 +211,9 @@ class AIConversations(recording.RecordingAPI):
             view=view,
             csp=csp,
             remote_images=images == remote_images.ALLOW,
+            audit=config["AICONVOS_AUDIT"],
+            audit_role=_non_empty_str(config, "AICONVOS_AUDIT_ROLE"),
+            audit_user_display=user_display,
         )
         app.extensions[EXTENSION_KEY] = state
         view.page_size = state.page_size
@@ -212,6 +226,16 @@ class AIConversations(recording.RecordingAPI):
             )
         )
         admin.add_view(view)
+        admin.add_view(
+            AccessLogView(
+                AccessLogEntry,
+                db,
+                name="Access log",
+                category=config["AICONVOS_CATEGORY"] or None,
+                endpoint=_non_empty_str(config, "AICONVOS_ENDPOINT") + "_audit",
+                url=_non_empty_str(config, "AICONVOS_AUDIT_URL"),
+            )
+        )
         app.cli.add_command(aiconvos_cli)
 
     @staticmethod

@@ -293,3 +293,33 @@ class ConversationCounter(Base):
 
     def __repr__(self) -> str:
         return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
+
+
+#: The longest request parameters an access-log entry keeps (the rest is cut).
+ACCESS_PARAMS_MAX = 1000
+
+
+class AccessLogEntry(Base):
+    """Who looked at what: one row per list view, search, timeline view or shown images.
+
+    ``conversation_id`` is no foreign key: the entry outlives an erased conversation.
+    """
+
+    __tablename__ = "aiconvos_access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[str | None] = mapped_column(String(RECORD_ID_MAX))
+    user_display: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX))
+    action: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[str] = mapped_column(String(ACCESS_PARAMS_MAX), default="")
+
+    __table_args__ = (
+        Index("ix_aiconvos_access_log_at", "at", "id"),
+        Index("ix_aiconvos_access_log_tenant_at", "tenant", "at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AccessLogEntry {self.action} {self.user_id}>"

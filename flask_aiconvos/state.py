@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
@@ -64,6 +64,12 @@ class ExtensionState:
     csp: str | None = "default"
     #: ``AICONVOS_REMOTE_IMAGES == "allow"``: messages load their remote images.
     remote_images: bool = False
+    #: ``AICONVOS_AUDIT``: the access log records page views.
+    audit: bool = True
+    #: ``AICONVOS_AUDIT_ROLE``: who may read the access log.
+    audit_role: str = "aiChannelSessionAudit"
+    #: ``AICONVOS_AUDIT_USER_DISPLAY``: how an access-log entry names its user.
+    audit_user_display: Callable[[Any], str | None] = lambda user: None
 
 
 def get_state(app: Flask | None = None) -> ExtensionState:

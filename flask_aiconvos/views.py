@@ -13,19 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import DateTimeGreaterFilter, DateTimeSmallerFilter
 from markupsafe import Markup
 
-from . import formatters, masking, queries, remote_images, rendering, security_headers, vocab
+from . import audit, formatters, masking, queries, remote_images, rendering, security_headers, vocab
 from .access import current_user
 from .formatters import BadgeView, badge_views, customer_display
-from .list_request import RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
-from .models import ID_MAX, Conversation, Message
+from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
+from .models import ID_MAX, AccessLogEntry, Conversation, Message
 from .search_text import clean_search
 from .state import get_state
 from .vocab import CONVERSION_STYLES, ConversionKind
@@ -206,16 +208,69 @@ class TimelinePage:
         return get_state().view.get_url(".details_view", **params) + f"#message-{message.id}"
 
 
-class ConversationView(ModelView):
-    """The *AI Conversations* list (metrics, tabs, search, dates) and per-conversation timeline."""
+class LockedDownView(ModelView):
+    """A read-only ModelView that serves only ``served_endpoints`` (every other route Flask-Admin
+    registers answers 404 before its code runs) to users with ``required_role()``."""
 
     can_create = False
     can_edit = False
     can_delete = False
     can_export = False
-    can_view_details = True
     can_set_page_size = False
     column_display_actions = False
+    served_endpoints: ClassVar[frozenset[str]] = frozenset({"index_view"})
+
+    def required_role(self) -> str:
+        return get_state().access.view_role
+
+    def is_accessible(self) -> bool:
+        access = get_state().access
+        return bool(access.role_checker(current_user(), self.required_role()))
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        if name not in self.served_endpoints:
+            abort(404)
+        return super()._handle_view(name, **kwargs)
+
+    def inaccessible_callback(self, name: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None or not getattr(user, "is_authenticated", False):
+            manager = getattr(current_app, "login_manager", None)
+            if manager is not None:
+                # Flask-Login's own answer: the host's unauthorized handler, else its login view
+                # (per blueprint) with ``next``, else 401.
+                return manager.unauthorized()
+            abort(401)
+        abort(403)
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """Flask-Admin's render, with the vocabulary's labels and icons for the templates and
+        this request's script nonce (the one the Content-Security-Policy names)."""
+        kwargs.setdefault("aiconvos_vocab", vocab)
+        if get_state().csp is not None:
+            self._template_args["admin_csp_nonce_attribute"] = security_headers.nonce_attribute(
+                self.admin.csp_nonce_generator
+            )
+        return super().render(template, **kwargs)
+
+    def create_blueprint(self, admin: Any) -> Any:
+        """Flask-Admin's blueprint, with the security headers on every response it gives
+        (error pages included); the host's own pages are not touched."""
+        blueprint = super().create_blueprint(admin)
+        blueprint.after_request(self._secure_response)
+        return blueprint
+
+    @staticmethod
+    def _secure_response(response: Any) -> Any:
+        state = get_state()
+        return security_headers.add_headers(response, state.csp, remote_images=state.remote_images)
+
+
+class ConversationView(LockedDownView):
+    """The *AI Conversations* list (metrics, tabs, search, dates) and per-conversation timeline."""
+
+    served_endpoints = SERVED_ENDPOINTS
+    can_view_details = True
 
     column_list: ClassVar[tuple[str, ...]] = (
         "subject",
@@ -259,25 +314,6 @@ class ConversationView(ModelView):
 
     # --- access ---------------------------------------------------------------------------
 
-    def is_accessible(self) -> bool:
-        return bool(get_state().access.can_view(current_user()))
-
-    def _handle_view(self, name: str, **kwargs: Any) -> Any:
-        if name not in SERVED_ENDPOINTS:
-            abort(404)
-        return super()._handle_view(name, **kwargs)
-
-    def inaccessible_callback(self, name: Any, **kwargs: Any) -> Any:
-        user = current_user()
-        if user is None or not getattr(user, "is_authenticated", False):
-            manager = getattr(current_app, "login_manager", None)
-            if manager is not None:
-                # Flask-Login's own answer: the host's unauthorized handler, else its login view
-                # (per blueprint) with ``next``, else 401.
-                return manager.unauthorized()
-            abort(401)
-        abort(403)
-
     def get_query(self) -> Any:
         return self._scoped(super().get_query())
 
@@ -295,28 +331,6 @@ class ConversationView(ModelView):
     def _scoped(self, query: Any) -> Any:
         tenant = get_state().access.tenant()
         return query if tenant is None else query.filter(Conversation.tenant == tenant)
-
-    def render(self, template: str, **kwargs: Any) -> Any:
-        """Flask-Admin's render, with the vocabulary's labels and icons for the templates and
-        this request's script nonce (the one the Content-Security-Policy names)."""
-        kwargs.setdefault("aiconvos_vocab", vocab)
-        if get_state().csp is not None:
-            self._template_args["admin_csp_nonce_attribute"] = security_headers.nonce_attribute(
-                self.admin.csp_nonce_generator
-            )
-        return super().render(template, **kwargs)
-
-    def create_blueprint(self, admin: Any) -> Any:
-        """Flask-Admin's blueprint, with the security headers on every response it gives
-        (error pages included); the host's own pages are not touched."""
-        blueprint = super().create_blueprint(admin)
-        blueprint.after_request(self._secure_response)
-        return blueprint
-
-    @staticmethod
-    def _secure_response(response: Any) -> Any:
-        state = get_state()
-        return security_headers.add_headers(response, state.csp, remote_images=state.remote_images)
 
     # --- list -----------------------------------------------------------------------------
 
@@ -369,6 +383,7 @@ class ConversationView(ModelView):
             masked=state.access.masks_pii(current_user()),
         )
         num_pages = -(-count // self.page_size)
+        audit.record(audit.SEARCH if list_request.filters.search else audit.LIST)
         return self.render(
             self.list_template,
             data=rows,
@@ -458,9 +473,89 @@ class ConversationView(ModelView):
             images_for=images_for,
             masked=state.access.masks_pii(current_user()),
         )
+        audit.record(
+            audit.SHOW_IMAGES if images_for is not None else audit.TIMELINE,
+            conversation_id=conversation.id,
+        )
         return self.render(
             self.details_template,
             model=conversation,
             timeline_page=page,
             return_url=self.get_url(".index_view"),
         )
+
+
+class _AwareTimeFilter:
+    """A Flask-Admin date-time filter whose typed time (in ``AICONVOS_TIMEZONE``) is compared
+    as the aware UTC time the column stores."""
+
+    def clean(self, value: str) -> datetime:
+        typed = super().clean(value)  # type: ignore[misc]
+        return typed.replace(tzinfo=ZoneInfo(get_state().timezone)).astimezone(UTC)
+
+
+class LoggedAfter(_AwareTimeFilter, DateTimeGreaterFilter):
+    pass
+
+
+class LoggedBefore(_AwareTimeFilter, DateTimeSmallerFilter):
+    pass
+
+
+class AccessLogView(LockedDownView):
+    """*Access log*: who viewed, searched or opened which conversations, newest first."""
+
+    column_list: ClassVar[tuple[str, ...]] = (
+        "at",
+        "user_display",
+        "action",
+        "conversation_id",
+        "tenant",
+        "params",
+    )
+    column_labels: ClassVar[dict[str, str]] = {
+        "at": "When",
+        "user_display": "User",
+        "user_id": "User id",
+        "action": "Action",
+        "conversation_id": "Conversation",
+        "tenant": "Tenant",
+        "params": "Parameters",
+    }
+    column_default_sort = [("at", True), ("id", True)]
+    column_sortable_list: ClassVar[tuple[str, ...]] = ("at", "user_display", "action")
+    column_searchable_list: ClassVar[tuple[str, ...]] = ("user_display", "user_id", "params")
+    column_filters: ClassVar[tuple[Any, ...]] = (
+        "user_id",
+        "user_display",
+        "action",
+        LoggedAfter(AccessLogEntry.at, "When"),
+        LoggedBefore(AccessLogEntry.at, "When"),
+    )
+    column_formatters: ClassVar[dict[str, Any]] = {
+        "at": lambda view, context, model, name: rendering.time_tag(
+            model.at, timezone=get_state().timezone, now=get_state().clock()
+        ),
+    }
+
+    def required_role(self) -> str:
+        return get_state().audit_role
+
+    def get_query(self) -> Any:
+        return self._scoped(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._scoped(super().get_count_query())
+
+    def _scoped(self, query: Any) -> Any:
+        tenant = get_state().access.tenant()
+        return query if tenant is None else query.filter(AccessLogEntry.tenant == tenant)
+
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin's list arguments, bounded: a page within any database's offsets, a
+        search without control characters (PostgreSQL refuses NUL), no foreign parameters."""
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        view_args.search = clean_search(view_args.search)
+        view_args.extra_args = {}
+        return view_args

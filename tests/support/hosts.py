@@ -70,6 +70,9 @@ USERS = {
     "nobody": User("nobody", set()),
     "tenant_a": User("tenant_a", {"aiChannelSession", *ALL_LINK_ROLES.values()}, tenant="a"),
     "tenant_b": User("tenant_b", {"aiChannelSession", *ALL_LINK_ROLES.values()}, tenant="b"),
+    # Reads the access log only (not the conversations).
+    "auditor": User("auditor", {"aiChannelSessionAudit"}),
+    "auditor_a": User("auditor_a", {"aiChannelSessionAudit"}, tenant="a"),
 }
 
 
