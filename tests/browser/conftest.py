@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from support.server import serving
 
 CHROMIUM = os.environ.get("AICONVOS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
@@ -57,14 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ext.link_inbox_item(conv.id, item_id="INB-X", status="pending", title=HOSTILE[:250])
         ext.escalate(conv.id, ticket_id="T-X", subject=HOSTILE[:250])
         hostile_id = conv.id
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{http.server_port}", hostile_id)
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield Server(url, hostile_id)
 
 
 @pytest.fixture(scope="session")
