@@ -63,7 +63,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: sudo apt-get install chromium fonts-dejavu-core "
+            'fonts-noto-color-emoji (or leave these tests out: pytest -m "not browser")'
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
