@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app example_app.app
 STAMP := $(VENV)/.installed
 PORT ?= 5000
+## Extra pytest arguments, e.g. PYTEST_ARGS='-m "not browser"' (which also skips the Chromium check).
+PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test chromium lint bench screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +23,14 @@ demo: $(STAMP)
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole test suite (PostgreSQL too when AICONVOS_TEST_DATABASE_URL is set).
-test: $(STAMP)
+## Checks for Chromium first, so a machine without it stops at once with the command to run.
+test: chromium $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Debian's Chromium for the browser tests: installed when missing and root, else explained.
+chromium:
+	@$(if $(findstring not browser,$(PYTEST_ARGS)),true,sh .ci/ensure-chromium)
 
 ## Benchmark against a plain Flask-Admin view (bench/RESULTS.md). Generates the database once
 ## (SQLite in bench/data/, or BENCH_DATABASE_URL=postgresql://...), then times the screens.

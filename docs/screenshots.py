@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT.parent / "tests"))
+
+from support.server import serving  # noqa: E402
 
 from example_app.app import create_app  # noqa: E402
 from flask_aiconvos import AIConversations  # noqa: E402
@@ -30,10 +31,7 @@ def main() -> None:
             ext = AIConversations.state(app).extension
             ext.create_all()
             seed_demo(ext, 150, seed=7)
-        http = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=http.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{http.server_port}"
-        with sync_playwright() as playwright:
+        with serving(app) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(base + "/login")
@@ -54,7 +52,6 @@ def main() -> None:
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.screenshot(path=str(ROOT / "timeline.png"), full_page=False)
             browser.close()
-        http.shutdown()
     print("wrote", ROOT / "list.png", ROOT / "timeline.png")
 
 

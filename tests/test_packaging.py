@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import sysconfig
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from support.wheel import built_wheel
 
 CHECK = textwrap.dedent(
     """
@@ -52,24 +51,8 @@ CHECK = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_wheel_installs_and_renders_a_page(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(dist),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
-    (wheel,) = dist.glob("flask_aiconvos-*.whl")
+def test_wheel_installs_and_renders_a_page(tmp_path, tmp_path_factory):
+    wheel = built_wheel(tmp_path_factory)
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -100,3 +83,17 @@ def test_wheel_installs_and_renders_a_page(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "wheel ok" in result.stdout
     assert str(env_dir) in result.stdout
+
+
+@pytest.mark.slow
+def test_wheel_declares_the_mit_license(tmp_path_factory):
+    with zipfile.ZipFile(built_wheel(tmp_path_factory)) as wheel:
+        names = wheel.namelist()
+        (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]
+        headers = wheel.read(metadata).decode().split("\n\n", 1)[0].splitlines()
+        (license_file,) = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+        text = wheel.read(license_file).decode()
+    assert "License-Expression: MIT" in headers
+    assert "License-File: LICENSE" in headers
+    assert not [line for line in headers if line.startswith("Classifier: License ::")]
+    assert text.startswith("MIT License") and "The flask-aiconvos authors" in text

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from support.server import serving
 
 CHROMIUM = os.environ.get("AICONVOS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
@@ -76,20 +75,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         db.session.commit()
         injected_id = injected.id
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{http.server_port}", hostile_id, injected_id)
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield Server(url, hostile_id, injected_id)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: sudo apt-get install chromium fonts-dejavu-core "
+            'fonts-noto-color-emoji (or leave these tests out: pytest -m "not browser")'
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
