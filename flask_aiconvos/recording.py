@@ -224,6 +224,14 @@ def _find_or_insert(
         return existing(found)
 
 
+def keyed_conversation(tenant: str | None, external_id: str) -> Any:
+    """The statement finding a conversation by its key (within a tenant, or without one)."""
+    tenant_matches = (
+        Conversation.tenant.is_(None) if tenant is None else Conversation.tenant == tenant
+    )
+    return select(Conversation).where(tenant_matches, Conversation.external_id == external_id)
+
+
 def _load_conversation(session: Session, conversation_id: int) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
@@ -258,6 +266,7 @@ def _touch_statement() -> Any:
             c.customer_name,
             c.customer_company,
             c.external_identifier,
+            c.external_id,
             c.search_text,
             c.message_count,
             c.last_activity_at,
@@ -286,7 +295,7 @@ def _touch_conversation(
     row = session.execute(
         _TOUCH, {"conversation_id": conversation.id, "moment": moment, "preview": preview}
     ).one()
-    search_text = build_search_text(*row[:5])
+    search_text = build_search_text(*row[:6])
     if search_text != row.search_text:
         session.execute(
             _SET_SEARCH_TEXT, {"conversation_id": conversation.id, "search_text": search_text}
@@ -396,8 +405,10 @@ class RecordingAPI:
         external_identifier: str | None = None,
         started_at: datetime | None = None,
         tenant: str | int | None = None,
+        external_id: str | int | None = None,
     ) -> Conversation:
-        """Start a conversation and return it (with ``.id``)."""
+        """Start a conversation and return it (with ``.id``); the same ``external_id`` again,
+        within a tenant, returns the stored conversation and writes nothing."""
         session, settings = self._writer()
         channel = _choice("channel", channel, values(Channel))
         origin = _choice("origin", origin, values(Origin))
@@ -408,6 +419,12 @@ class RecordingAPI:
         external_identifier = _line("external_identifier", external_identifier, IDENTIFIER_MAX)
         started = _moment("started_at", started_at, settings.clock)
         tenant = _identifier("tenant", tenant, TENANT_MAX)
+        external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
+
+        def find() -> Conversation | None:
+            if external_id is None:
+                return None
+            return session.scalars(keyed_conversation(tenant, external_id)).first()
 
         conversation = Conversation(
             channel=channel,
@@ -420,8 +437,9 @@ class RecordingAPI:
             started_at=started,
             last_activity_at=started,
             tenant=tenant,
+            external_id=external_id,
             search_text=build_search_text(
-                subject, None, customer_name, customer_company, external_identifier
+                subject, None, customer_name, customer_company, external_identifier, external_id
             ),
         )
 
@@ -432,7 +450,7 @@ class RecordingAPI:
             return conversation
 
         with _usable_afterwards(session):
-            return _commit_or_rollback(session, insert)
+            return _find_or_insert(session, find, insert)
 
     def add_message(
         self,
