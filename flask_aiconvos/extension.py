@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import recording, search_index  # noqa: F401  (search_index: creates its index with the tables)
+from . import importing, recording, search_index  # noqa: F401  (search_index: creates its index with the tables)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -72,7 +72,7 @@ class InitOptions(TypedDict, total=False):
     clock: Clock | None
 
 
-class AIConversations(recording.RecordingAPI):
+class AIConversations(recording.RecordingAPI, importing.ImportAPI):
     """The flask-aiconvos extension: an *AI Conversations* workspace in the host's Flask-Admin.
 
     Create it once, then ``init_app(app, db=..., admin=...)`` (or pass ``app`` to the

@@ -142,6 +142,21 @@ def _moment(name: str, value: object, default: Callable[[], datetime]) -> dateti
     return moment
 
 
+def _via(name: str, value: object, sender: str) -> str | None:
+    """How a message of ``sender`` travelled: a ``Via`` value that sender uses, or ``None``."""
+    if value is None:
+        return None
+    via = _choice(name, value, values(Via))
+    if (sender, via) not in VIA_LABELS:
+        allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
+        raise InvalidRecord(
+            name,
+            f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
+            + (", ".join(["None", *allowed])),
+        )
+    return via
+
+
 def _conversation_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRecord("conversation_id", f"must be an integer, got {type(value).__name__}")
@@ -473,15 +488,7 @@ class RecordingAPI:
         conversation_id = _conversation_id(conversation_id)
         sender = _choice("sender", sender, values(Sender))
         content_format = _choice("content_format", content_format, values(ContentFormat))
-        if via is not None:
-            via = _choice("via", via, values(Via))
-            if (sender, via) not in VIA_LABELS:
-                allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
-                raise InvalidRecord(
-                    "via",
-                    f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
-                    + (", ".join(["None", *allowed])),
-                )
+        via = _via("via", via, sender)
         body = _body(body, settings.max_body_chars)
         moment = _moment("sent_at", sent_at, settings.clock)
         external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
@@ -606,15 +613,9 @@ def _new_message(
 ) -> Message:
     """A message rendered once under the current policy, its HTML stored as Markdown when the
     call or the channel's config asks for it (keeping the original)."""
-    if convert_to_markdown is None:
-        convert_to_markdown = conversation.channel in settings.markdownify_channels
-    stored_body, stored_format = body, content_format
-    original_body = original_format = None
-    if convert_to_markdown and content_format == ContentFormat.HTML:
-        markdown = rendering.html_to_markdown(body)
-        if markdown is not None and markdown.strip():
-            stored_body, stored_format = markdown, ContentFormat.MARKDOWN.value
-            original_body, original_format = body, content_format
+    stored_body, stored_format, original_body, original_format = stored_body_of(
+        settings, conversation.channel, body, content_format, convert_to_markdown
+    )
     return Message(
         conversation_id=conversation.id,
         sender=sender,
@@ -625,6 +626,24 @@ def _new_message(
         rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
         render_version=rendering.POLICY_VERSION,
     )
+
+
+def stored_body_of(
+    settings: RecordingSettings,
+    channel: str,
+    body: str,
+    content_format: str,
+    convert_to_markdown: bool | None,
+) -> tuple[str, str, str | None, str | None]:
+    """``(body, format, original body, original format)`` as stored: an HTML body as Markdown
+    when the call or the channel's config asks for it, the HTML kept as the original."""
+    if convert_to_markdown is None:
+        convert_to_markdown = channel in settings.markdownify_channels
+    if convert_to_markdown and content_format == ContentFormat.HTML:
+        markdown = rendering.html_to_markdown(body)
+        if markdown is not None and markdown.strip():
+            return markdown, ContentFormat.MARKDOWN.value, body, content_format
+    return body, content_format, None, None
 
 
 def channel_set(name: str, value: object) -> frozenset[str]:
