@@ -1,6 +1,11 @@
-"""``flask aiconvos …``: apply the extension's migrations and seed demo data."""
+"""``flask aiconvos …``: migrations, demo data, import, erasure and retention."""
 
 from __future__ import annotations
+
+import os
+import stat
+import sys
+from typing import IO
 
 import click
 from flask.cli import with_appcontext
@@ -8,6 +13,7 @@ from sqlalchemy import func, select
 
 from . import migration
 from .demo import seed_demo as record_demo
+from .importing import MAX_LINE_BYTES, ImportReport
 from .models import Conversation
 from .state import get_state
 
@@ -64,3 +70,62 @@ def seed_demo(conversations: int, seed: int, if_empty: bool) -> None:
             return
     created = record_demo(state.extension, conversations, seed=seed)
     click.echo(f"aiconvos: seeded {created} demo conversations")
+
+
+#: Errors printed after an import, at most (the count of the rest is printed).
+ERRORS_SHOWN = 200
+
+
+def _file_size(stream: IO[bytes]) -> int | None:
+    """The size of a regular file (``None`` for a pipe or a terminal)."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+@aiconvos_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "--max-line-bytes",
+    default=MAX_LINE_BYTES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Longer lines are reported and skipped.",
+)
+@with_appcontext
+def import_command(file: IO[bytes], max_line_bytes: int) -> None:
+    """Import conversations from a JSON Lines FILE (``-`` reads standard input).
+
+    One record per line; a record is stored whole or not at all, a bad one is reported with
+    its line and field and the others go on; importing a file again stores nothing new. Exits
+    with status 1 when any record failed.
+    """
+    extension = get_state().extension
+    size = _file_size(file)
+    if size and sys.stderr.isatty():
+        with click.progressbar(
+            length=size, label="Importing", file=sys.stderr, show_pos=False
+        ) as bar:
+            done = 0
+
+            def advance(report: ImportReport) -> None:
+                nonlocal done
+                position = file.tell()
+                bar.update(position - done)
+                done = position
+
+            report = extension.import_json_lines(
+                file, on_progress=advance, max_line_bytes=max_line_bytes
+            )
+            bar.update(size - done)
+    else:
+        report = extension.import_json_lines(file, max_line_bytes=max_line_bytes)
+    click.echo(f"aiconvos: {report.summary()}")
+    for line, message in report.errors[:ERRORS_SHOWN]:
+        click.echo(f"line {line}: {message}", err=True)
+    if len(report.errors) > ERRORS_SHOWN:
+        click.echo(f"… and {len(report.errors) - ERRORS_SHOWN:,} more", err=True)
+    if report.errors:
+        raise SystemExit(1)

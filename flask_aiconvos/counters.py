@@ -172,6 +172,82 @@ def record_first_conversion(session: Session, conversation: Conversation, kind: 
     _bump(session, conversation, KIND_COLUMNS[kind])
 
 
+#: A counter row's key: (grain, period start, tenant or ``NO_TENANT``, channel).
+CounterKey = tuple[str, datetime, str, str]
+
+
+def add_started(
+    deltas: dict[CounterKey, dict[str, int]],
+    *,
+    tenant: str | None,
+    channel: str,
+    started_at: datetime,
+    kinds: Iterable[str] = (),
+    sign: int = 1,
+) -> None:
+    """Count (``sign`` 1) or uncount (-1) one conversation in ``deltas``: its start in its day
+    and month, and each conversion kind it has."""
+    for grain, start in periods(started_at):
+        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
+        row["conversations"] = row.get("conversations", 0) + sign
+        for kind in kinds:
+            column = KIND_COLUMNS[kind]
+            row[column] = row.get(column, 0) + sign
+
+
+def add_first_conversion(
+    deltas: dict[CounterKey, dict[str, int]],
+    *,
+    tenant: str | None,
+    channel: str,
+    started_at: datetime,
+    kind: str,
+) -> None:
+    """Count a stored conversation's first conversion of ``kind`` in ``deltas``."""
+    for grain, start in periods(started_at):
+        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
+        column = KIND_COLUMNS[kind]
+        row[column] = row.get(column, 0) + 1
+
+
+def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
+    """Add many counts at once (bulk writers: the importer, erasure), in the caller's
+    transaction: one upsert per counter row, sent together; rows left counting no conversation
+    are deleted, as a rebuild would not have them."""
+    if not deltas:
+        return
+    table: Any = ConversationCounter.__table__
+    columns = ["conversations", *KIND_COLUMNS.values()]
+    rows = [
+        {
+            **dict(zip(_KEY, key, strict=True)),
+            **{column: change.get(column, 0) for column in columns},
+        }
+        for key, change in deltas.items()
+    ]
+    dialect = session.connection().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module: Any = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={column: table.c[column] + stmt.excluded[column] for column in columns},
+        )
+        session.execute(stmt, rows)
+    else:
+        for row in rows:
+            key = and_(*(table.c[name] == row[name] for name in _KEY))
+            changed = (
+                update(table)
+                .where(key)
+                .values({column: table.c[column] + row[column] for column in columns})
+            )
+            if not session.execute(changed).rowcount:
+                session.execute(insert(table).values(row))
+    if any(change.get("conversations", 0) < 0 for change in deltas.values()):
+        session.execute(table.delete().where(table.c.conversations <= 0))
+
+
 # --- reading --------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -87,6 +88,9 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX))
+    #: The host's key for the conversation (a chat session id, an email thread id): unique per
+    #: tenant, conversations without a tenant included.
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX))
     channel: Mapped[str] = mapped_column(String(20))
     origin: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(SUBJECT_MAX))
@@ -125,6 +129,16 @@ class Conversation(Base):
     )
 
     __table_args__ = (
+        # The host's key, once per tenant. NULLs are distinct in a unique index, so the
+        # conversations without a tenant get a partial index of their own.
+        Index("ix_aiconvos_conversation_tenant_external_id", "tenant", "external_id", unique=True),
+        Index(
+            "ix_aiconvos_conversation_external_id_no_tenant",
+            "external_id",
+            unique=True,
+            sqlite_where=text("tenant IS NULL"),
+            postgresql_where=text("tenant IS NULL"),
+        ),
         # The list's order (newest activity first) for each combination of tenant scope and
         # channel tab; ``started_at`` rides along so a date range is checked in the index.
         Index("ix_aiconvos_conversation_activity", "last_activity_at", "id", "started_at"),

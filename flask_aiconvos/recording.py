@@ -142,6 +142,21 @@ def _moment(name: str, value: object, default: Callable[[], datetime]) -> dateti
     return moment
 
 
+def _via(name: str, value: object, sender: str) -> str | None:
+    """How a message of ``sender`` travelled: a ``Via`` value that sender uses, or ``None``."""
+    if value is None:
+        return None
+    via = _choice(name, value, values(Via))
+    if (sender, via) not in VIA_LABELS:
+        allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
+        raise InvalidRecord(
+            name,
+            f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
+            + (", ".join(["None", *allowed])),
+        )
+    return via
+
+
 def _conversation_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRecord("conversation_id", f"must be an integer, got {type(value).__name__}")
@@ -224,6 +239,14 @@ def _find_or_insert(
         return existing(found)
 
 
+def keyed_conversation(tenant: str | None, external_id: str) -> Any:
+    """The statement finding a conversation by its key (within a tenant, or without one)."""
+    tenant_matches = (
+        Conversation.tenant.is_(None) if tenant is None else Conversation.tenant == tenant
+    )
+    return select(Conversation).where(tenant_matches, Conversation.external_id == external_id)
+
+
 def _load_conversation(session: Session, conversation_id: int) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
@@ -258,6 +281,7 @@ def _touch_statement() -> Any:
             c.customer_name,
             c.customer_company,
             c.external_identifier,
+            c.external_id,
             c.search_text,
             c.message_count,
             c.last_activity_at,
@@ -286,7 +310,7 @@ def _touch_conversation(
     row = session.execute(
         _TOUCH, {"conversation_id": conversation.id, "moment": moment, "preview": preview}
     ).one()
-    search_text = build_search_text(*row[:5])
+    search_text = build_search_text(*row[:6])
     if search_text != row.search_text:
         session.execute(
             _SET_SEARCH_TEXT, {"conversation_id": conversation.id, "search_text": search_text}
@@ -396,8 +420,10 @@ class RecordingAPI:
         external_identifier: str | None = None,
         started_at: datetime | None = None,
         tenant: str | int | None = None,
+        external_id: str | int | None = None,
     ) -> Conversation:
-        """Start a conversation and return it (with ``.id``)."""
+        """Start a conversation and return it (with ``.id``); the same ``external_id`` again,
+        within a tenant, returns the stored conversation and writes nothing."""
         session, settings = self._writer()
         channel = _choice("channel", channel, values(Channel))
         origin = _choice("origin", origin, values(Origin))
@@ -408,6 +434,12 @@ class RecordingAPI:
         external_identifier = _line("external_identifier", external_identifier, IDENTIFIER_MAX)
         started = _moment("started_at", started_at, settings.clock)
         tenant = _identifier("tenant", tenant, TENANT_MAX)
+        external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
+
+        def find() -> Conversation | None:
+            if external_id is None:
+                return None
+            return session.scalars(keyed_conversation(tenant, external_id)).first()
 
         conversation = Conversation(
             channel=channel,
@@ -420,8 +452,9 @@ class RecordingAPI:
             started_at=started,
             last_activity_at=started,
             tenant=tenant,
+            external_id=external_id,
             search_text=build_search_text(
-                subject, None, customer_name, customer_company, external_identifier
+                subject, None, customer_name, customer_company, external_identifier, external_id
             ),
         )
 
@@ -432,7 +465,7 @@ class RecordingAPI:
             return conversation
 
         with _usable_afterwards(session):
-            return _commit_or_rollback(session, insert)
+            return _find_or_insert(session, find, insert)
 
     def add_message(
         self,
@@ -455,15 +488,7 @@ class RecordingAPI:
         conversation_id = _conversation_id(conversation_id)
         sender = _choice("sender", sender, values(Sender))
         content_format = _choice("content_format", content_format, values(ContentFormat))
-        if via is not None:
-            via = _choice("via", via, values(Via))
-            if (sender, via) not in VIA_LABELS:
-                allowed = sorted(v for s, v in VIA_LABELS if s == sender and v is not None)
-                raise InvalidRecord(
-                    "via",
-                    f"{via!r} is not used by sender {sender!r}; allowed for {sender!r}: "
-                    + (", ".join(["None", *allowed])),
-                )
+        via = _via("via", via, sender)
         body = _body(body, settings.max_body_chars)
         moment = _moment("sent_at", sent_at, settings.clock)
         external_id = _identifier("external_id", external_id, EXTERNAL_ID_MAX)
@@ -588,15 +613,9 @@ def _new_message(
 ) -> Message:
     """A message rendered once under the current policy, its HTML stored as Markdown when the
     call or the channel's config asks for it (keeping the original)."""
-    if convert_to_markdown is None:
-        convert_to_markdown = conversation.channel in settings.markdownify_channels
-    stored_body, stored_format = body, content_format
-    original_body = original_format = None
-    if convert_to_markdown and content_format == ContentFormat.HTML:
-        markdown = rendering.html_to_markdown(body)
-        if markdown is not None and markdown.strip():
-            stored_body, stored_format = markdown, ContentFormat.MARKDOWN.value
-            original_body, original_format = body, content_format
+    stored_body, stored_format, original_body, original_format = stored_body_of(
+        settings, conversation.channel, body, content_format, convert_to_markdown
+    )
     return Message(
         conversation_id=conversation.id,
         sender=sender,
@@ -607,6 +626,24 @@ def _new_message(
         rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
         render_version=rendering.POLICY_VERSION,
     )
+
+
+def stored_body_of(
+    settings: RecordingSettings,
+    channel: str,
+    body: str,
+    content_format: str,
+    convert_to_markdown: bool | None,
+) -> tuple[str, str, str | None, str | None]:
+    """``(body, format, original body, original format)`` as stored: an HTML body as Markdown
+    when the call or the channel's config asks for it, the HTML kept as the original."""
+    if convert_to_markdown is None:
+        convert_to_markdown = channel in settings.markdownify_channels
+    if convert_to_markdown and content_format == ContentFormat.HTML:
+        markdown = rendering.html_to_markdown(body)
+        if markdown is not None and markdown.strip():
+            return markdown, ContentFormat.MARKDOWN.value, body, content_format
+    return body, content_format, None, None
 
 
 def channel_set(name: str, value: object) -> frozenset[str]:

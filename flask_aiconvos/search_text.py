@@ -23,16 +23,19 @@ def build_search_text(
     customer_name: str | None,
     customer_company: str | None,
     external_identifier: str | None,
+    external_id: str | None = None,
 ) -> str:
     """The lower-cased text search matches against; fields are kept apart by newlines.
 
-    A phone number is also stored as bare digits, so "7700900123" finds "+44 7700 900123".
+    A phone number is also stored as bare digits, so "7700900123" finds "+44 7700 900123". The
+    conversation's key (``external_id``) comes last, so it is found whole or by a fragment.
     """
     parts = [subject, first_message, customer_name, customer_company, external_identifier]
     if external_identifier and "@" not in external_identifier:
         digits = "".join(ch for ch in external_identifier if ch.isdigit())
         if digits and digits != external_identifier:
             parts.append(digits)
+    parts.append(external_id)
     return "\n".join(part for part in parts if part).lower()
 
 

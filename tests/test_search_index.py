@@ -165,6 +165,8 @@ def test_the_migration_indexes_existing_conversations(app, aiconvos, db) -> None
     table = Conversation.__table__
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(sa.select(table))]
+    # Columns added after 0001 (conversation keys, 0004) are empty here and left out.
+    rows = [{key: value for key, value in row.items() if key != "external_id"} for row in rows]
     everything = parse_list_args({}, timezone="UTC", now=FIXED_NOW, tenant=None)
     metrics = [(m.key, m.count) for m in queries.overview(db.session, everything).metrics]
     db.session.remove()
