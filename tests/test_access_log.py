@@ -11,6 +11,7 @@ from support.hosts import tenant_of_current_user
 from support.http import as_user, soup
 from support.listing import LIST_URL, start
 from support.security import host_factory
+from support.sql import count_queries
 
 from flask_aiconvos import ConfigurationError
 from flask_aiconvos.models import AccessLogEntry
@@ -64,6 +65,14 @@ def test_views_searches_and_timelines_are_recorded(app, client, conversation) ->
     assert logged[0].params == "channel=chat" and logged[1].params == "search=desk"
     assert logged[0].user_display == "viewer"
     assert all(e.at is not None for e in logged)
+
+
+def test_each_page_writes_exactly_one_entry(app, client, db, conversation) -> None:
+    for path, query in ((LIST_URL, {}), (DETAILS, {"id": conversation.id})):
+        with count_queries(db.engine, access_log=True) as statements:
+            client.get(path, query_string=query, headers=as_user("viewer"))
+        writes = [s for s in statements if "aiconvos_access_log" in s]
+        assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
 
 
 def test_refused_and_bad_requests_record_nothing(app, client, conversation) -> None:
