@@ -10,8 +10,7 @@ When the database refuses a chunk, it is rolled back and its records are written
 so a record is stored whole or not at all and the others go on.
 
 Messages are stored unrendered (``render_version`` 0): the timeline renders a message whose
-version is not the current policy's when it shows it, as it does after a policy change, and
-``flask aiconvos render`` stores the HTML for every such message ahead of time.
+version is not the current policy's when it shows it, as it does after a policy change.
 
 **Importing again stores nothing new.** A record with an ``external_id`` is the stored
 conversation with that key in its tenant; one without is the stored conversation without a key
