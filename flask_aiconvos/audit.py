@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import request
+from flask import has_request_context, request
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,22 +47,37 @@ def _user_id(user: Any) -> str | None:
 
 def record(action: str, *, conversation_id: int | None = None) -> None:
     """Log this request as ``action`` (its query string kept, bounded), if auditing is on."""
+    _write(action, conversation_id, urlencode(list(request.args.items(multi=True))))
+
+
+def record_operation(action: str, params: str) -> None:
+    """Log an erasure or purge with what it took: from a request, as its user; from the
+    command line or a script, without one (``user_display`` says where it came from)."""
+    _write(action, None, params, outside_request="command line")
+
+
+def _write(
+    action: str, conversation_id: int | None, params: str, outside_request: str | None = None
+) -> None:
     state = get_state()
     if not state.audit:
         return
-    user = current_user()
+    in_request = has_request_context()
+    user = current_user() if in_request else None
     display = state.audit_user_display(user) if user is not None else None
+    if not in_request:
+        display = outside_request
     row = {
         "at": state.clock(),
         "user_id": _user_id(user),
         "user_display": None if display is None else str(display)[:NAME_MAX],
-        "tenant": state.access.tenant(),
+        "tenant": state.access.tenant() if in_request else None,
         "action": action,
         "conversation_id": conversation_id,
-        "params": urlencode(list(request.args.items(multi=True)))[:ACCESS_PARAMS_MAX],
+        "params": params[:ACCESS_PARAMS_MAX],
     }
     try:
         with state.db.engine.begin() as connection:
             connection.execute(insert(AccessLogEntry), row)
     except SQLAlchemyError as error:
-        log.warning("aiconvos: could not write the access log (%s); the page was served", error)
+        log.warning("aiconvos: could not write the access log (%s); the work was done", error)

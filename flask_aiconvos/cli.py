@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from datetime import date, datetime, time
 from typing import IO
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from . import migration
+from . import erasure, migration
 from .demo import seed_demo as record_demo
+from .errors import InvalidRecord
 from .importing import MAX_LINE_BYTES, ImportReport
 from .models import Conversation
 from .state import get_state
@@ -129,3 +132,140 @@ def import_command(file: IO[bytes], max_line_bytes: int) -> None:
         click.echo(f"… and {len(report.errors) - ERRORS_SHOWN:,} more", err=True)
     if report.errors:
         raise SystemExit(1)
+
+
+# --- erasure and retention --------------------------------------------------------------------
+
+
+def _interactive() -> bool:
+    """Whether someone at a terminal can answer a question."""
+    return sys.stdin.isatty()
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal unless ``--yes``; off a terminal (cron, scripts) go on as told."""
+    if not yes and _interactive():
+        click.confirm(question, abort=True, err=True)
+
+
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in ``AICONVOS_TIMEZONE``."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(get_state().timezone))
+
+
+def _progress(label: str, total: int) -> tuple[erasure.Progress | None, object]:
+    if not sys.stderr.isatty() or total <= erasure.BATCH_SIZE:
+        return None, None
+    bar = click.progressbar(length=total, label=label, file=sys.stderr)
+    bar.__enter__()
+    done = 0
+
+    def advance(erased: int) -> None:
+        nonlocal done
+        bar.update(erased - done)
+        done = erased
+
+    return advance, bar
+
+
+@aiconvos_cli.command("erase")
+@click.option("--customer", "customer_id", metavar="ID", help="The host's customer id.")
+@click.option(
+    "--identifier", "external_identifier", metavar="TEXT", help="An e-mail address or phone."
+)
+@click.option("--conversation", "conversation_id", metavar="ID", type=int, help="One conversation.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be erased.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def erase_command(
+    customer_id: str | None,
+    external_identifier: str | None,
+    conversation_id: int | None,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Erase one customer's conversations (give exactly one of --customer, --identifier,
+    --conversation), with their messages, conversions, inbox links and tickets."""
+    try:
+        selection = erasure.erase_selection(
+            customer_id=customer_id,
+            external_identifier=external_identifier,
+            conversation_id=conversation_id,
+        )
+    except InvalidRecord as error:
+        raise click.UsageError(str(error)) from None
+    total = erasure.count(selection)
+    if dry_run or not total:
+        verb = "would be erased" if dry_run else "to erase"
+        click.echo(f"aiconvos: {total:,} conversations {verb}")
+        return
+    _confirm(f"Erase {total:,} conversations ({selection.description})?", yes)
+    erased = erasure.remove(selection, action="erase")
+    click.echo(f"aiconvos: erased {erased:,} conversations")
+
+
+@aiconvos_cli.command("purge")
+@click.option(
+    "--before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Erase conversations with no activity since this day (midnight, AICONVOS_TIMEZONE).",
+)
+@click.option(
+    "--audit-before",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Delete access-log entries older than this day (midnight, AICONVOS_TIMEZONE).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would go.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def purge_command(
+    before: datetime | None, audit_before: datetime | None, dry_run: bool, yes: bool
+) -> None:
+    """Retention: erase conversations whose last activity is older than --before, and/or
+    access-log entries older than --audit-before, in batches."""
+    if before is None and audit_before is None:
+        raise click.UsageError("give --before, --audit-before or both")
+    conversations = entries = None
+    selection = None
+    if before is not None:
+        selection = erasure.purge_selection(_midnight(before.date()))
+        conversations = erasure.count(selection)
+    audit_moment = _midnight(audit_before.date()) if audit_before is not None else None
+    if audit_moment is not None:
+        entries = erasure.purge_access_log(audit_moment, dry_run=True)
+    going = []
+    if conversations is not None:
+        going.append(f"{conversations:,} conversations last active before {before:%Y-%m-%d}")
+    if entries is not None:
+        going.append(f"{entries:,} access-log entries before {audit_before:%Y-%m-%d}")
+    if dry_run:
+        click.echo("aiconvos: would purge " + " and ".join(going))
+        return
+    if not conversations and not entries:
+        click.echo("aiconvos: nothing to purge")
+        return
+    _confirm("Purge " + " and ".join(going) + "?", yes)
+    if selection is not None and conversations:
+        advance, bar = _progress("Purging", conversations)
+        try:
+            erased = erasure.remove(selection, action="purge", on_progress=advance)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+        click.echo(f"aiconvos: purged {erased:,} conversations")
+    if audit_moment is not None and entries:
+        deleted = erasure.purge_access_log(audit_moment)
+        click.echo(f"aiconvos: purged {deleted:,} access-log entries")
+
+
+@aiconvos_cli.group("counters", help="The list's counters.")
+def counters_group() -> None:
+    pass
+
+
+@counters_group.command("rebuild")
+@with_appcontext
+def rebuild_counters() -> None:
+    """Recompute every count from the stored rows (after deleting or changing rows by hand)."""
+    written = get_state().extension.rebuild_counters()
+    click.echo(f"aiconvos: counters rebuilt ({written:,} rows)")

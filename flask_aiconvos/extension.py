@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import audit, importing, recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
+from . import audit, erasure, importing, recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -79,7 +79,7 @@ class InitOptions(TypedDict, total=False):
     clock: Clock | None
 
 
-class AIConversations(recording.RecordingAPI, importing.ImportAPI):
+class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.ErasureAPI):
     """The flask-aiconvos extension: an *AI Conversations* workspace in the host's Flask-Admin.
 
     Create it once, then ``init_app(app, db=..., admin=...)`` (or pass ``app`` to the
