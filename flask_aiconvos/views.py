@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, request
@@ -502,6 +503,13 @@ class LoggedBefore(_AwareTimeFilter, DateTimeSmallerFilter):
     pass
 
 
+def _logged_params(view: Any, context: Any, model: AccessLogEntry, name: str) -> str:
+    """An entry's parameters as they were typed (``search=nadia@example.com``, not the query
+    string's escapes), masked like every other screen for an operator without the PII role."""
+    shown = " & ".join(f"{key}={value}" for key, value in parse_qsl(model.params or ""))
+    return masking.mask_text(shown) if get_state().access.masks_pii(current_user()) else shown
+
+
 class AccessLogView(LockedDownView):
     """*Access log*: who viewed, searched or opened which conversations, newest first."""
 
@@ -536,6 +544,7 @@ class AccessLogView(LockedDownView):
         "at": lambda view, context, model, name: rendering.time_tag(
             model.at, timezone=get_state().timezone, now=get_state().clock()
         ),
+        "params": _logged_params,
     }
 
     def required_role(self) -> str:
