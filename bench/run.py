@@ -16,6 +16,7 @@ and the conversations they touched restored.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -40,8 +41,9 @@ from flask_admin import Admin
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_aiconvos import AIConversations
-from flask_aiconvos.models import Conversation, Message
+from flask_aiconvos import AIConversations, audit
+from flask_aiconvos.models import AccessLogEntry, Conversation, Message
+from flask_aiconvos.state import get_state
 
 from .generate import DEFAULT_CONVERSATIONS, default_url
 from .plain_admin import PlainConversation, PlainConversationView, PlainMessage
@@ -137,6 +139,7 @@ class Report:
     database: dict[str, Any]
     rows: list[Row] = field(default_factory=list)
     writes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit: dict[str, dict[str, float]] = field(default_factory=dict)
     max_rss_mib: float = 0.0
 
 
@@ -369,6 +372,68 @@ def writes(
     return results
 
 
+def audit_entry_cost(app: Flask, entries: int) -> dict[str, float]:
+    """What one access-log entry costs the page that makes it (with the configured
+    ``AICONVOS_AUDIT_WRITE``): median and 95th percentile of ``entries`` entries."""
+    samples = []
+    with app.test_request_context(OURS + "?" + urlencode({"search": SUBJECT_WORD})):
+        for _ in range(entries):
+            start = time.perf_counter()
+            audit.record(audit.SEARCH)
+            samples.append((time.perf_counter() - start) * 1000)
+    audit.flush()
+    return {"median_ms": statistics.median(samples), "p95_ms": percentile(samples, 0.95)}
+
+
+def audit_cost(
+    app: Flask, engine: sa.Engine, *, repeat: int, budget: float, entries: int = 500
+) -> dict[str, dict[str, float]]:
+    """What the access log adds to a page: one entry's write (per SQLite journal mode, as the
+    commit's wait for the disk decides it), and the list page's median with auditing on and
+    off."""
+    state = get_state(app)
+    found: dict[str, dict[str, float]] = {}
+    modes = (
+        SQLITE_MODES
+        if engine.dialect.name == "sqlite"
+        else {"PostgreSQL defaults (synchronous_commit=on)": None}
+    )
+    for write in audit.WRITE_MODES:
+        state.audit_write = write
+        for label, mode in modes.items():
+            with sqlite_mode(engine, *mode) if mode else contextlib.nullcontext():
+                found[f"{write}; {label}"] = audit_entry_cost(app, entries)
+    state.audit_write = audit.BACKGROUND
+    for label, mode in modes.items():
+        with sqlite_mode(engine, *mode) if mode else contextlib.nullcontext():
+            found[f"list page; {label}"] = _page_on_and_off(app, engine, repeat, budget)
+    return found
+
+
+def _page_on_and_off(app: Flask, engine: sa.Engine, repeat: int, budget: float) -> dict[str, float]:
+    """The list page's median with the access log on and off, in turns (so a change in the
+    machine's load weighs on both alike)."""
+    state = get_state(app)
+    on: list[float] = []
+    off: list[float] = []
+    for _ in range(5):
+        on.append(measure(app, engine, OURS, repeat=repeat, budget=budget).median_ms)
+        state.audit = False
+        try:
+            off.append(measure(app, engine, OURS, repeat=repeat, budget=budget).median_ms)
+        finally:
+            state.audit = True
+    audit.flush()
+    return {"on_ms": statistics.median(on), "off_ms": statistics.median(off)}
+
+
+def forget_bench_entries(engine: sa.Engine, now: datetime) -> None:
+    """Delete the access-log entries the run wrote (all at the run's fixed clock)."""
+    table = AccessLogEntry.__table__
+    with engine.begin() as connection:
+        connection.execute(table.delete().where(table.c.at == now, table.c.user_id == BenchUser.id))
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -450,6 +515,17 @@ def render(report: Report) -> str:
             f"| {ours:,.0f} msg/s | {plain:,.0f} msg/s (bare ORM insert) | {ours / plain:.2f}× "
             "| — | — |"
         )
+    for mode, cost in report.audit.items():
+        if "median_ms" in cost:
+            lines.append(
+                f"| Access log: one entry written ({mode}) | {cost['median_ms']:.2f} / "
+                f"{cost['p95_ms']:.2f} | — | — | 1 / — | — |"
+            )
+        else:
+            lines.append(
+                f"| Access log: {mode}, median with it on / off | {cost['on_ms']:.1f} / "
+                f"{cost['off_ms']:.1f} | — | — | — | — |"
+            )
     lines.append("")
     lines.append(f"Peak RSS of the benchmark process: {report.max_rss_mib:,.0f} MiB.")
     return "\n".join(lines)
@@ -527,6 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.writes and (not args.only or "writes" in args.only):
         print("add_message throughput …", file=sys.stderr, flush=True)
         report.writes = writes(app, aiconvos, db, args.writes)
+    if not args.only or "audit" in args.only:
+        print("access log cost …", file=sys.stderr, flush=True)
+        report.audit = audit_cost(app, engine, repeat=args.repeat, budget=args.budget)
+    forget_bench_entries(engine, now)
     report.max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(render(report))

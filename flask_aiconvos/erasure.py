@@ -177,6 +177,7 @@ def purge_access_log(before: object, *, dry_run: bool = False) -> int:
     if before is None:
         raise InvalidRecord("audit_before", "is required (an aware datetime)")
     moment = _moment("audit_before", before, lambda: before)  # type: ignore[arg-type, return-value]
+    audit.flush()  # the entries of pages served so far are in the table first
     session = get_state().db.session
     log = AccessLogEntry
     with _usable_afterwards(session):

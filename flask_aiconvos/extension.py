@@ -47,6 +47,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_REMOTE_IMAGES": remote_images.BLOCK,
     "AICONVOS_PII_ROLE": None,
     "AICONVOS_AUDIT": True,
+    "AICONVOS_AUDIT_WRITE": audit.BACKGROUND,
     "AICONVOS_AUDIT_ROLE": "aiChannelSessionAudit",
     "AICONVOS_AUDIT_URL": "ai-conversations-audit",
     "AICONVOS_AUDIT_USER_DISPLAY": None,
@@ -90,6 +91,12 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
     def __init__(self, app: Flask | None = None, **options: Unpack[InitOptions]) -> None:
         if app is not None:
             self.init_app(app, **options)
+
+    def flush_access_log(self, timeout: float = 10.0) -> bool:
+        """Wait until the access-log entries of every page served so far are written (they
+        are written by a background thread); ``False`` if ``timeout`` seconds were not enough.
+        Runs at interpreter exit by itself."""
+        return audit.flush(timeout)
 
     def init_app(
         self,
@@ -172,6 +179,11 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
             raise ConfigurationError(
                 f"AICONVOS_AUDIT must be True or False, got {config['AICONVOS_AUDIT']!r}"
             )
+        if config["AICONVOS_AUDIT_WRITE"] not in audit.WRITE_MODES:
+            raise ConfigurationError(
+                f"AICONVOS_AUDIT_WRITE must be one of {', '.join(audit.WRITE_MODES)}, "
+                f"got {config['AICONVOS_AUDIT_WRITE']!r}"
+            )
         user_display = config["AICONVOS_AUDIT_USER_DISPLAY"] or audit.default_user_display
         if not callable(user_display):
             raise ConfigurationError("AICONVOS_AUDIT_USER_DISPLAY must be callable(user) -> str")
@@ -212,6 +224,7 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
             csp=csp,
             remote_images=images == remote_images.ALLOW,
             audit=config["AICONVOS_AUDIT"],
+            audit_write=config["AICONVOS_AUDIT_WRITE"],
             audit_role=_non_empty_str(config, "AICONVOS_AUDIT_ROLE"),
             audit_user_display=user_display,
         )

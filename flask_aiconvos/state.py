@@ -66,6 +66,8 @@ class ExtensionState:
     remote_images: bool = False
     #: ``AICONVOS_AUDIT``: the access log records page views.
     audit: bool = True
+    #: ``AICONVOS_AUDIT_WRITE``: ``"background"`` (a writer thread) or ``"request"``.
+    audit_write: str = "background"
     #: ``AICONVOS_AUDIT_ROLE``: who may read the access log.
     audit_role: str = "aiChannelSessionAudit"
     #: ``AICONVOS_AUDIT_USER_DISPLAY``: how an access-log entry names its user.

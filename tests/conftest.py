@@ -41,6 +41,7 @@ def app(database_url: str, app_config: dict) -> Iterator[Flask]:
         aiconvos.create_all()
     yield flask_app
     with flask_app.app_context():
+        aiconvos.flush_access_log()  # no entry of this test lands in the next one's tables
         flask_app.extensions["test_db"].session.remove()
         engine = flask_app.extensions["test_db"].engine
         if engine.dialect.name != "sqlite":

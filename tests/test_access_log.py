@@ -13,7 +13,7 @@ from support.listing import LIST_URL, start
 from support.security import host_factory
 from support.sql import count_queries
 
-from flask_aiconvos import ConfigurationError
+from flask_aiconvos import AIConversations, ConfigurationError
 from flask_aiconvos.models import AccessLogEntry
 
 DETAILS = LIST_URL + "details/"
@@ -22,6 +22,7 @@ AUDIT_URL = "/admin/ai-conversations-audit/"
 
 def entries(app) -> list[AccessLogEntry]:
     with app.app_context():
+        assert AIConversations.state(app).extension.flush_access_log()
         session = app.extensions["test_db"].session
         found = list(session.scalars(sa.select(AccessLogEntry).order_by(AccessLogEntry.id)))
         session.expunge_all()
@@ -71,6 +72,7 @@ def test_each_page_writes_exactly_one_entry(app, client, db, conversation) -> No
     for path, query in ((LIST_URL, {}), (DETAILS, {"id": conversation.id})):
         with count_queries(db.engine, access_log=True) as statements:
             client.get(path, query_string=query, headers=as_user("viewer"))
+            assert AIConversations.state(app).extension.flush_access_log()
         writes = [s for s in statements if "aiconvos_access_log" in s]
         assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
 
@@ -106,7 +108,12 @@ def test_the_host_names_its_users(app, client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("AICONVOS_AUDIT", "yes"), ("AICONVOS_AUDIT_USER_DISPLAY", "name")]
+    ("key", "value"),
+    [
+        ("AICONVOS_AUDIT", "yes"),
+        ("AICONVOS_AUDIT_USER_DISPLAY", "name"),
+        ("AICONVOS_AUDIT_WRITE", "later"),
+    ],
 )
 def test_bad_settings_are_refused(database_url, key, value) -> None:
     from support.hosts import make_host_app
@@ -120,10 +127,30 @@ def test_a_failed_write_never_fails_the_page(app, client, caplog) -> None:
         AccessLogEntry.__table__.drop(app.extensions["test_db"].engine)
     with caplog.at_level(logging.WARNING, logger="flask_aiconvos.audit"):
         response = client.get(LIST_URL, headers=as_user("viewer"))
+        assert AIConversations.state(app).extension.flush_access_log()
     assert response.status_code == 200
-    assert "could not write the access log" in caplog.text
+    assert "could not write 1 access-log entries" in caplog.text
     with app.app_context():
         AccessLogEntry.__table__.create(app.extensions["test_db"].engine)
+    # The writer goes on with the next pages.
+    client.get(LIST_URL, query_string={"search": "after"}, headers=as_user("viewer"))
+    assert [entry.params for entry in entries(app)] == ["search=after"]
+
+
+def test_entries_are_written_off_the_request_and_in_order(app, client, conversation) -> None:
+    searches = [f"word{n}" for n in range(30)]
+    for word in searches:
+        response = client.get(LIST_URL, query_string={"search": word}, headers=as_user("viewer"))
+        assert response.status_code == 200
+    assert [entry.params for entry in entries(app)] == [f"search={word}" for word in searches]
+
+
+@pytest.mark.parametrize("app_config", [{"AICONVOS_AUDIT_WRITE": "request"}])
+def test_request_mode_writes_before_the_page_answers(app, client, conversation) -> None:
+    client.get(LIST_URL, query_string={"search": "now"}, headers=as_user("viewer"))
+    with app.app_context():  # read straight away, without waiting for the writer
+        session = app.extensions["test_db"].session
+        assert session.scalars(sa.select(AccessLogEntry.params)).all() == ["search=now"]
 
 
 @pytest.mark.parametrize(

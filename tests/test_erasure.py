@@ -207,6 +207,7 @@ def test_purge_refuses_bad_times(aiconvos, db, imported, before, message):
 def test_the_access_log_is_purged_by_age_and_erasures_are_logged(aiconvos, db, client, imported):
     client.get("/admin/ai-conversations/", headers=as_user("admin"))
     aiconvos.erase(external_identifier="+44 7700 917636")
+    assert aiconvos.flush_access_log()
     entries = db.session.execute(
         sa.select(AccessLogEntry.action, AccessLogEntry.user_display, AccessLogEntry.params)
     ).all()

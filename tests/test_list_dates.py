@@ -280,7 +280,10 @@ def test_the_clock_is_the_configured_one(app, aiconvos: AIConversations) -> None
     with app.app_context():
         assert AIConversations.state(app).clock() == FIXED_NOW
         # The recording API's default times come from the same clock.
-        assert aiconvos.start_conversation(channel="chat", origin="portal_chat").started_at == FIXED_NOW
+        assert (
+            aiconvos.start_conversation(channel="chat", origin="portal_chat").started_at
+            == FIXED_NOW
+        )
 
 
 @pytest.mark.parametrize(

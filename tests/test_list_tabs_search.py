@@ -152,7 +152,9 @@ def test_the_tab_is_kept_through_paging_sorting_search_and_dates(
         assert query_of(preset["href"])["channel"] == ["whatsapp"], preset["data-range"]
     second = list_page(client, **{k: v[0] for k, v in query_of(pager_links[0]).items()})
     assert active_tabs(second) == ["whatsapp"]
-    assert {el["data-channel"] for el in second.select("td.col-channel [data-channel]")} == {"whatsapp"}
+    assert {el["data-channel"] for el in second.select("td.col-channel [data-channel]")} == {
+        "whatsapp"
+    }
 
 
 def test_switching_tabs_keeps_search_dates_and_sort_and_resets_the_page(client, aiconvos) -> None:

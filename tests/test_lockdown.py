@@ -30,7 +30,12 @@ def routes(app: Flask) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("aiconvos."):
-            url = rule.rule.replace("<export_type>", "csv").replace("<path:", "<").replace("<", "").replace(">", "")
+            url = (
+                rule.rule.replace("<export_type>", "csv")
+                .replace("<path:", "<")
+                .replace("<", "")
+                .replace(">", "")
+            )
             found.append((rule.endpoint, url))
     return sorted(found)
 
@@ -51,7 +56,13 @@ def test_every_route_for_every_user(host, user, method):
     form = {"rowid": str(conv_id), "action": "delete", "id": str(conv_id), "url": "/", "name": "x"}
     for endpoint, url in routes(app):
         query = {"id": str(conv_id)}
-        response = client.open(url, method=method, query_string=query, data=form if method == "POST" else None, headers=as_user(user))
+        response = client.open(
+            url,
+            method=method,
+            query_string=query,
+            data=form if method == "POST" else None,
+            headers=as_user(user),
+        )
         status = response.status_code
         where = f"{method} {url} as {user}: {status}"
         if endpoint not in SERVED:

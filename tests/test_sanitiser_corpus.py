@@ -227,9 +227,7 @@ HOSTILE = [
 ]
 
 CORPORA: dict[str, dict[str, str]] = {
-    "dompurify": {
-        f"dompurify-{i:03d}": p for i, p in enumerate(_load("dompurify_payloads.json"))
-    },
+    "dompurify": {f"dompurify-{i:03d}": p for i, p in enumerate(_load("dompurify_payloads.json"))},
     "html5lib": {
         f"html5lib-{i:02d}": p for i, p in enumerate(_load("html5lib_sanitizer_inputs.json"))
     },

@@ -76,8 +76,7 @@ def expected_ids(session, term: str) -> set[int]:
     for conversation in session.scalars(sa.select(Conversation)):
         text = conversation.search_text
         if all(
-            any(alt in text for alt in word_alternatives(word))
-            for word in filters.search_words
+            any(alt in text for alt in word_alternatives(word)) for word in filters.search_words
         ):
             found.add(conversation.id)
     return found

@@ -116,7 +116,11 @@ def test_every_conversion_is_listed(client, aiconvos):
     )
     aiconvos.record_conversion(conv.id, kind="tour", target_id="V-1", occurred_at=T0)
     admin = timeline(client, conv.id, "admin").select(".aiconvos-context [data-conversion]")
-    assert sorted(b.get_text(" ", strip=True) for b in admin) == ["Booking B-1", "Booking B-2", "Tour V-1"]
+    assert sorted(b.get_text(" ", strip=True) for b in admin) == [
+        "Booking B-1",
+        "Booking B-2",
+        "Tour V-1",
+    ]
     assert all(b.name == "a" for b in admin)
     viewer = timeline(client, conv.id, "viewer").select(".aiconvos-context [data-conversion]")
     assert len(viewer) == 3 and all(b.name == "span" for b in viewer)

@@ -67,23 +67,33 @@ def test_chronological_with_ties_broken_by_id(client, aiconvos):
     late = aiconvos.add_message(conv.id, sender="ai", body="late", sent_at=T0 + timedelta(hours=1))
     tie_a = aiconvos.add_message(conv.id, sender="customer", body="a", sent_at=T0)
     tie_b = aiconvos.add_message(conv.id, sender="ai", body="b", sent_at=T0)
-    early = aiconvos.add_message(conv.id, sender="customer", body="x", sent_at=T0 - timedelta(days=1))
+    early = aiconvos.add_message(
+        conv.id, sender="customer", body="x", sent_at=T0 - timedelta(days=1)
+    )
     assert message_ids(timeline(client, conv.id)) == [early.id, tie_a.id, tie_b.id, late.id]
 
 
 def test_formats_render_safely(client, aiconvos):
     conv = aiconvos.start_conversation(channel="email", origin="proactive_outbound")
     aiconvos.add_message(
-        conv.id, sender="ai", content_format="html", sent_at=T0,
+        conv.id,
+        sender="ai",
+        content_format="html",
+        sent_at=T0,
         body="<p>Quote</p><table><tr><th>Desk</th><td>£250</td></tr></table>"
         "<ul><li><em>fast</em> wifi</li></ul><script>alert(1)</script><img src=x onerror=alert(1)>",
     )
     aiconvos.add_message(
-        conv.id, sender="ai", content_format="markdown", sent_at=T0 + timedelta(minutes=1),
+        conv.id,
+        sender="ai",
+        content_format="markdown",
+        sent_at=T0 + timedelta(minutes=1),
         body="| Plan | Price |\n|---|---|\n| Hot desk | £200 |\n\n- **one**\n- two\n\n<b>raw</b>",
     )
     aiconvos.add_message(
-        conv.id, sender="customer", sent_at=T0 + timedelta(minutes=2),
+        conv.id,
+        sender="customer",
+        sent_at=T0 + timedelta(minutes=2),
         body="Line one <b>\nLine two https://example.com/x",
     )
     html, markdown, text = timeline(client, conv.id).select(".aiconvos-message-body")
@@ -106,7 +116,9 @@ def test_time_hooks_name_the_zone(app, client, aiconvos):
 
     AIConversations.state(app).timezone = "Europe/London"
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
-    aiconvos.add_message(conv.id, sender="customer", body="Hi", sent_at=datetime(2026, 7, 1, 12, tzinfo=UTC))
+    aiconvos.add_message(
+        conv.id, sender="customer", body="Hi", sent_at=datetime(2026, 7, 1, 12, tzinfo=UTC)
+    )
     stamp = timeline(client, conv.id).select_one("[data-message-id] time")
     assert stamp["datetime"] == "2026-07-01T12:00:00Z"
     assert "13:00" in stamp["title"] and "BST" in stamp["title"]
@@ -117,7 +129,9 @@ def test_stale_render_version_is_rendered_again(client, aiconvos, db):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
     msg = aiconvos.add_message(conv.id, sender="ai", body="**fresh**", content_format="markdown")
     db.session.execute(
-        sa.update(Message).where(Message.id == msg.id).values(render_version=0, rendered_html="<p>stale</p>")
+        sa.update(Message)
+        .where(Message.id == msg.id)
+        .values(render_version=0, rendered_html="<p>stale</p>")
     )
     db.session.commit()
     body = timeline(client, conv.id).select_one(".aiconvos-message-body")
@@ -129,11 +143,18 @@ def test_query_count_does_not_grow_with_the_conversation(client, aiconvos, db):
     for size in (3, 60):
         conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
         for n in range(size):
-            aiconvos.add_message(conv.id, sender="ai", body=f"m{n}", sent_at=T0 + timedelta(seconds=n))
+            aiconvos.add_message(
+                conv.id, sender="ai", body=f"m{n}", sent_at=T0 + timedelta(seconds=n)
+            )
         aiconvos.link_inbox_item(conv.id, item_id="I", status="pending")
         aiconvos.escalate(conv.id, ticket_id="T", subject="s")
         aiconvos.record_conversion(conv.id, kind="tour", target_id="V")
         with count_queries(db.engine) as statements:
-            assert client.get(DETAILS, query_string={"id": conv.id}, headers=as_user("admin")).status_code == 200
+            assert (
+                client.get(
+                    DETAILS, query_string={"id": conv.id}, headers=as_user("admin")
+                ).status_code
+                == 200
+            )
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 6

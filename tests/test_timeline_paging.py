@@ -29,7 +29,9 @@ def app_config():
 def test_paging_walks_every_message_once(client, aiconvos):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
     ids = [
-        aiconvos.add_message(conv.id, sender="customer", body=f"m{n}", sent_at=T0 + timedelta(minutes=n // 2)).id
+        aiconvos.add_message(
+            conv.id, sender="customer", body=f"m{n}", sent_at=T0 + timedelta(minutes=n // 2)
+        ).id
         for n in range(13)
     ]
     page = timeline(client, conv.id)
@@ -45,5 +47,7 @@ def test_paging_walks_every_message_once(client, aiconvos):
 
 def test_bad_before_is_400(client, aiconvos):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat")
-    response = client.get(DETAILS, query_string={"id": conv.id, "before": "abc"}, headers=as_user("viewer"))
+    response = client.get(
+        DETAILS, query_string={"id": conv.id, "before": "abc"}, headers=as_user("viewer")
+    )
     assert response.status_code == 400

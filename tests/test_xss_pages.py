@@ -26,7 +26,22 @@ PAYLOADS = (
         "</title><svg onload=alert(1)>",
     ]
 )
-FORBIDDEN = {"script", "iframe", "object", "embed", "base", "meta", "link", "textarea", "button", "svg", "math", "style", "frame", "frameset"}
+FORBIDDEN = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "base",
+    "meta",
+    "link",
+    "textarea",
+    "button",
+    "svg",
+    "math",
+    "style",
+    "frame",
+    "frameset",
+}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}
 
 
@@ -54,8 +69,15 @@ def host(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, list[int]]]:
                     external_identifier=one_line,
                 )
                 for fmt in ("text", "html", "markdown"):
-                    ext.add_message(conv.id, sender="customer", body=payload.replace("\x00", "") if payload.strip("\x00 \n\t") else "x", content_format=fmt)
-                ext.link_inbox_item(conv.id, item_id=line(payload, 100), status="pending", title=one_line)
+                    ext.add_message(
+                        conv.id,
+                        sender="customer",
+                        body=payload.replace("\x00", "") if payload.strip("\x00 \n\t") else "x",
+                        content_format=fmt,
+                    )
+                ext.link_inbox_item(
+                    conv.id, item_id=line(payload, 100), status="pending", title=one_line
+                )
                 ext.escalate(conv.id, ticket_id=line(payload, 100), subject=one_line)
                 ext.record_conversion(conv.id, kind="booking", target_id=line(payload, 100))
                 ids.append(conv.id)
@@ -100,7 +122,11 @@ def test_every_timeline_is_inert(host):
     app, ids = host
     client = app.test_client()
     for conv_id in ids:
-        response = client.get("/admin/ai-conversations/details/", query_string={"id": conv_id}, headers=as_user("admin"))
+        response = client.get(
+            "/admin/ai-conversations/details/",
+            query_string={"id": conv_id},
+            headers=as_user("admin"),
+        )
         assert response.status_code == 200
         assert_inert(response.get_data(as_text=True), "aiconvos-timeline-page")
 

@@ -12,13 +12,21 @@ import pytest
 from support.server import serving
 
 CHROMIUM = os.environ.get("AICONVOS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
 #: Each payload would set ``window.__pwned`` if any of it ever ran.
 HOSTILE = '"><img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 HOSTILE_BODIES = {
     "text": HOSTILE + "\n[x](javascript:window.__pwned=1)",
-    "html": HOSTILE + '<a href="javascript:window.__pwned=1">click</a><svg onload="window.__pwned=1"></svg>',
-    "markdown": HOSTILE + "\n\n[click](javascript:window.__pwned=1) <b onmouseover=window.__pwned=1>b</b>",
+    "html": HOSTILE
+    + '<a href="javascript:window.__pwned=1">click</a><svg onload="window.__pwned=1"></svg>',
+    "markdown": HOSTILE
+    + "\n\n[click](javascript:window.__pwned=1) <b onmouseover=window.__pwned=1>b</b>",
 }
 
 
@@ -52,14 +60,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from flask_aiconvos.demo import seed_demo
 
     database = tmp_path_factory.mktemp("browser") / "demo.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "browser-tests"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "browser-tests"}
+    )
     with app.app_context():
         ext = AIConversations.state(app).extension
         ext.create_all()
         seed_demo(ext, 40, seed=7)
         conv = ext.start_conversation(
-            channel="chat", origin="portal_chat", subject="Hostile " + HOSTILE[:200],
-            customer_id="C-1001", customer_name="Mallory " + HOSTILE[:150], customer_company=HOSTILE[:150],
+            channel="chat",
+            origin="portal_chat",
+            subject="Hostile " + HOSTILE[:200],
+            customer_id="C-1001",
+            customer_name="Mallory " + HOSTILE[:150],
+            customer_company=HOSTILE[:150],
             started_at=datetime.now(UTC),
         )
         for fmt, body in HOSTILE_BODIES.items():
@@ -67,11 +81,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         ext.link_inbox_item(conv.id, item_id="INB-X", status="pending", title=HOSTILE[:250])
         ext.escalate(conv.id, ticket_id="T-X", subject=HOSTILE[:250])
         hostile_id = conv.id
-        injected = ext.start_conversation(channel="chat", origin="portal_chat", subject="Injected", started_at=datetime.now(UTC))
+        injected = ext.start_conversation(
+            channel="chat", origin="portal_chat", subject="Injected", started_at=datetime.now(UTC)
+        )
         message = ext.add_message(injected.id, sender="customer", body="placeholder")
         db = AIConversations.state(app).db
         db.session.execute(
-            sa.update(Message).where(Message.id == message.id).values(rendered_html=PAST_THE_SANITISER)
+            sa.update(Message)
+            .where(Message.id == message.id)
+            .values(rendered_html=PAST_THE_SANITISER)
         )
         db.session.commit()
         injected_id = injected.id
@@ -101,7 +119,9 @@ def page_as(browser, server):
 
     def open_as(user: str | None, width: int = 1280, *, bypass_csp: bool = False):
         # bypass_csp: for tools the test injects itself (axe-core), never for what is tested.
-        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, bypass_csp=bypass_csp
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

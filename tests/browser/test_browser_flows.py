@@ -18,7 +18,9 @@ def test_operator_flow(server, page_as):
     for key in ("bookings", "customers", "tours", "contracts"):
         assert page.get_attribute(f'[data-metric="{key}"]', "data-percent") is not None
 
-    whatsapp_count = int(re.search(r"\d+", page.inner_text('[data-channel-tab="whatsapp"] .badge')).group())
+    whatsapp_count = int(
+        re.search(r"\d+", page.inner_text('[data-channel-tab="whatsapp"] .badge')).group()
+    )
     page.click('[data-channel-tab="whatsapp"]')
     page.wait_for_url(re.compile(r"channel=whatsapp"))
     assert page.get_attribute('[data-channel-tab="whatsapp"]', "aria-current") == "page"
@@ -46,7 +48,9 @@ def test_operator_flow(server, page_as):
 def find_timeline(page, server, needle: str) -> None:
     """Open conversations until one holds ``needle`` (a CSS selector) in a message body."""
     page.goto(server.url + LIST + "?page_size=500")
-    links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all("els => els.map(e => e.href)")
+    links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
+        "els => els.map(e => e.href)"
+    )
     for href in links:
         page.goto(href)
         if page.locator(f".aiconvos-message-body {needle}").count():
@@ -65,7 +69,11 @@ def test_rich_messages_render(server, page_as):
 def test_badge_links_follow_the_role(server, page_as):
     admin = page_as("admin")
     admin.goto(server.url + LIST)
-    row = admin.locator("tr[data-conversation-id]").filter(has=admin.locator("a[data-conversion]")).first
+    row = (
+        admin.locator("tr[data-conversation-id]")
+        .filter(has=admin.locator("a[data-conversion]"))
+        .first
+    )
     row_id = row.get_attribute("data-conversation-id")
     badge = row.locator("a[data-conversion]").first
     kind = badge.get_attribute("data-conversion")

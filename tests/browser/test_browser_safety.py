@@ -46,7 +46,9 @@ def axe_violations(page, container: str) -> list[dict]:
 def test_no_serious_accessibility_violations(server, page_as, path):
     page = page_as("admin", bypass_csp=True)  # axe-core is injected as an inline script
     page.goto(server.url + (LIST if path == "list" else f"{LIST}details/?id={server.hostile_id}"))
-    violations = axe_violations(page, "#aiconvos-list-page" if path == "list" else "#aiconvos-timeline-page")
+    violations = axe_violations(
+        page, "#aiconvos-list-page" if path == "list" else "#aiconvos-timeline-page"
+    )
     assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
 
 

@@ -36,6 +36,7 @@ def host_factory(database_url: str) -> Iterator[HostFactory]:
     finally:
         for app in apps:
             with app.app_context():
+                AIConversations.state(app).extension.flush_access_log()
                 db = app.extensions["test_db"]
                 db.session.remove()
                 if db.engine.dialect.name != "sqlite":

@@ -26,7 +26,16 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.rmtree(ROOT / "build", ignore_errors=True)
         dist = tmp_path_factory.mktemp("dist")
         result = subprocess.run(
-            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+            [
+                sys.executable,
+                "-m",
+                "build",
+                "--wheel",
+                "--no-isolation",
+                "--outdir",
+                str(dist),
+                str(ROOT),
+            ],
             capture_output=True,
             text=True,
             cwd=dist,
