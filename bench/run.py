@@ -429,6 +429,7 @@ def _page_on_and_off(app: Flask, engine: sa.Engine, repeat: int, budget: float) 
 
 def forget_bench_entries(engine: sa.Engine, now: datetime) -> None:
     """Delete the access-log entries the run wrote (all at the run's fixed clock)."""
+    audit.flush()
     table = AccessLogEntry.__table__
     with engine.begin() as connection:
         connection.execute(table.delete().where(table.c.at == now, table.c.user_id == BenchUser.id))

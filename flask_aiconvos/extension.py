@@ -261,5 +261,6 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
         metadata.create_all(get_state().db.engine)
 
     def drop_all(self) -> None:
-        """Drop the extension's tables (tests)."""
+        """Drop the extension's tables (tests), once pending access-log entries are written."""
+        audit.flush()
         metadata.drop_all(get_state().db.engine)

@@ -15,7 +15,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_sqlalchemy import SQLAlchemy
 from jinja2 import StrictUndefined
 
-from flask_aiconvos import AIConversations
+from flask_aiconvos import AIConversations, audit
 from flask_aiconvos.migration import VERSION_TABLE
 from flask_aiconvos.models import metadata
 
@@ -94,7 +94,9 @@ class FreshContextClient(FlaskClient):
 
 
 def reset_tables(engine: sa.Engine) -> None:
-    """Drop the extension's tables (and its version table) so each test starts empty."""
+    """Drop the extension's tables (and its version table) so each test starts empty, once
+    the access-log entries of earlier pages are written (none lands in the next test's)."""
+    audit.flush()
     with engine.begin() as connection:
         metadata.drop_all(connection)
         connection.execute(sa.text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
