@@ -8,7 +8,7 @@ warning and the page answers as usual. ``AICONVOS_AUDIT = False`` records nothin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 #: The actions an entry records.
 LIST, SEARCH, TIMELINE, SHOW_IMAGES = "list", "search", "timeline", "show_images"
-ACTIONS = (LIST, SEARCH, TIMELINE, SHOW_IMAGES, "export", "erase", "purge")
+EXPORT = "export"
+ACTIONS = (LIST, SEARCH, TIMELINE, SHOW_IMAGES, EXPORT, "erase", "purge")
 
 UserDisplay = Callable[[Any], str | None]
 
@@ -45,8 +46,11 @@ def _user_id(user: Any) -> str | None:
     return None if value is None else str(value)[:RECORD_ID_MAX]
 
 
-def record(action: str, *, conversation_id: int | None = None) -> None:
-    """Log this request as ``action`` (its query string kept, bounded), if auditing is on."""
+def record(
+    action: str, *, conversation_id: int | None = None, extra: Mapping[str, str] | None = None
+) -> None:
+    """Log this request as ``action`` (``extra`` parameters, then its query string, kept
+    bounded), if auditing is on."""
     state = get_state()
     if not state.audit:
         return
@@ -59,7 +63,9 @@ def record(action: str, *, conversation_id: int | None = None) -> None:
         "tenant": state.access.tenant(),
         "action": action,
         "conversation_id": conversation_id,
-        "params": urlencode(list(request.args.items(multi=True)))[:ACCESS_PARAMS_MAX],
+        "params": urlencode([*(extra or {}).items(), *request.args.items(multi=True)])[
+            :ACCESS_PARAMS_MAX
+        ],
     }
     try:
         with state.db.engine.begin() as connection:

@@ -10,12 +10,12 @@ instead of the conversations; a search counts the matching rows, found through t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from . import counters, plans, search_index
@@ -393,3 +393,80 @@ def timeline(
         )
     )
     return Timeline(conversation, messages, has_earlier, conversions, inbox_items, tickets)
+
+
+# --- the export: every row of the list, in its order, a chunk at a time -----------------------
+
+
+def rows_in_order(
+    session: Session,
+    filters: ListFilters,
+    *,
+    sort: str = "last_activity_at",
+    descending: bool = True,
+    chunk: int = 1000,
+) -> Iterator[list[Row[Any]]]:
+    """Every conversation of the list (its filters and scope), in the list's order, as chunks
+    of at most ``chunk`` rows of the conversation table's columns.
+
+    Each chunk is its own statement, continuing after the last row of the one before by the
+    sort key (``(column, id)``, a keyset): memory stays constant whatever the list's length,
+    no statement reads the rows before its chunk, and no read lock outlives its chunk.
+    """
+    table: Any = Conversation.__table__
+    column = table.c[SORTABLE_COLUMNS[sort].key]
+    order = (column.desc(), table.c.id.desc()) if descending else (column, table.c.id)
+    where = conditions(filters, indexed=_indexed(session, filters))
+    after: tuple[Any, int] | None = None
+    while True:
+        stmt = select(table).where(*where)
+        if after is not None:
+            key = tuple_(column, table.c.id)
+            bound = tuple_(
+                bindparam("after_sort", after[0], type_=column.type),
+                bindparam("after_id", after[1], type_=table.c.id.type),
+            )
+            stmt = stmt.where(key < bound if descending else key > bound)
+        rows = list(session.execute(stmt.order_by(*order).limit(chunk)))
+        if not rows:
+            return
+        yield rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1]._mapping
+        after = (last[column.key], last["id"])
+
+
+@dataclass
+class Parts:
+    """What a set of conversations holds besides their own row, by conversation id, each in
+    the timeline's order."""
+
+    messages: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    conversions: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    inbox_items: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    tickets: dict[int, list[Row[Any]]] = field(default_factory=dict)
+
+
+def parts_of(session: Session, conversation_ids: Sequence[int]) -> Parts:
+    """The messages, conversions, inbox items and tickets of the conversations: four
+    statements, however many conversations and messages."""
+    parts = Parts()
+    if not conversation_ids:
+        return parts
+    ids = list(conversation_ids)
+    wanted: list[tuple[dict[int, list[Row[Any]]], Any, tuple[Any, ...]]] = [
+        (parts.messages, Message.__table__, ("sent_at", "id")),
+        (parts.conversions, Conversion.__table__, ("occurred_at", "id")),
+        (parts.inbox_items, InboxItem.__table__, ("id",)),
+        (parts.tickets, EscalationTicket.__table__, ("id",)),
+    ]
+    for found, part_table, order in wanted:
+        stmt = (
+            select(part_table)
+            .where(part_table.c.conversation_id.in_(ids))
+            .order_by(part_table.c.conversation_id, *(part_table.c[name] for name in order))
+        )
+        for row in session.execute(stmt):
+            found.setdefault(row.conversation_id, []).append(row)
+    return parts
