@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from . import masking, queries
 from .list_request import ListFilters
-from .record_format import format_time
 from .vocab import ConversionKind, count_column
 
 #: Conversations per statement.
@@ -83,12 +82,7 @@ BOM = "\ufeff"
 def neutralise(cell: str) -> str:
     """A cell a spreadsheet shows as text: one starting (after any spaces) with ``=``, ``+``,
     ``-``, ``@``, a tab, a carriage return or a line feed gets a leading ``'``."""
-    if not cell:
-        return cell
-    first = cell[0]
-    if first in FORMULA_START or (first.isspace() and cell.lstrip()[:1] in FORMULA_START):
-        return "'" + cell
-    return cell
+    return _cell(cell)
 
 
 def _text_mask(masked: bool) -> Callable[[str | None], str | None]:
@@ -143,106 +137,219 @@ def file_name(filters: ListFilters, extension: str) -> str:
 
 # --- CSV -------------------------------------------------------------------------------------
 
+#: The conversation columns a CSV row is made of, in the order ``csv_row`` reads them.
+CSV_SELECT: tuple[str, ...] = (
+    "id",
+    "external_id",
+    "started_at",
+    "last_activity_at",
+    "channel",
+    "origin",
+    "tenant",
+    "subject",
+    "first_message_preview",
+    "customer_id",
+    "customer_name",
+    "customer_company",
+    "external_identifier",
+    "message_count",
+    *_KIND_COLUMNS,
+    "inbox_item_count",
+    "ticket_count",
+)
 
-def csv_row(row: Row[Any], *, masked: bool = False) -> list[str]:
-    """One conversation as CSV cells (neutralised), in the order of ``CSV_COLUMNS``."""
-    text = _text_mask(masked)
-    identifier = _identifier_mask(masked)
-    cells = [
-        str(row.id),
-        text(row.external_id) or "",
-        format_time(row.started_at),
-        format_time(row.last_activity_at),
-        row.channel,
-        row.origin,
-        row.tenant or "",
-        text(row.subject) or "",
-        text(row.first_message_preview) or "",
-        text(row.customer_id) or "",
-        text(row.customer_name) or "",
-        text(row.customer_company) or "",
-        identifier(row.external_identifier) or "",
-        str(row.message_count),
-        *(str(getattr(row, name)) for name in _KIND_COLUMNS),
-        str(row.inbox_item_count),
-        "true" if row.ticket_count else "false",
+
+def _cell(value: str | None) -> str:
+    """A text cell: empty for none, neutralised."""
+    if not value:
+        return ""
+    first = value[0]
+    if first in FORMULA_START or (first.isspace() and value.lstrip()[:1] in FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(row: Sequence[Any], *, masked: bool = False) -> list[str]:
+    """One conversation (a row of ``CSV_SELECT``) as CSV cells in the order of
+    ``CSV_COLUMNS``, every text neutralised."""
+    (
+        conversation_id,
+        external_id,
+        started_at,
+        last_activity_at,
+        channel,
+        origin,
+        tenant,
+        subject,
+        preview,
+        customer_id,
+        name,
+        company,
+        identifier,
+        messages,
+        tours,
+        customers,
+        contracts,
+        bookings,
+        day_passes,
+        inbox_items,
+        tickets,
+        _,
+        _,
+    ) = row
+    if masked:
+        text = _text_mask(True)
+        external_id, subject, preview = text(external_id), text(subject), text(preview)
+        customer_id, name, company = text(customer_id), text(name), text(company)
+        identifier = _identifier_mask(True)(identifier)
+    return [
+        str(conversation_id),
+        _cell(external_id),
+        started_at,
+        last_activity_at,
+        _cell(channel),
+        _cell(origin),
+        _cell(tenant),
+        _cell(subject),
+        _cell(preview),
+        _cell(customer_id),
+        _cell(name),
+        _cell(company),
+        _cell(identifier),
+        str(messages),
+        str(tours),
+        str(customers),
+        str(contracts),
+        str(bookings),
+        str(day_passes),
+        str(inbox_items),
+        "true" if tickets else "false",
     ]
-    return [neutralise(cell) for cell in cells]
 
 
-def csv_chunks(chunks: Iterable[Sequence[Row[Any]]], *, masked: bool = False) -> Iterator[str]:
-    """The CSV text: a byte-order mark and the header row, then one block of rows per chunk.
-    Every field is quoted; lines end with CRLF."""
+def csv_chunks(
+    session: Session,
+    filters: ListFilters,
+    *,
+    sort: str = "last_activity_at",
+    descending: bool = True,
+    masked: bool = False,
+) -> Iterator[str]:
+    """The list as CSV text: a byte-order mark and the header row, then a block of rows per
+    chunk of the list. Every field is quoted; lines end with CRLF."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     yield BOM + buffer.getvalue()
+    chunks = queries.rows_in_order(
+        session, filters, CSV_SELECT, sort=sort, descending=descending, chunk=CHUNK_ROWS
+    )
     for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(csv_row(row, masked=masked) for row in chunk)
+        writer.writerows([csv_row(row, masked=masked) for row in chunk])
         yield buffer.getvalue()
 
 
 # --- JSON Lines ------------------------------------------------------------------------------
 
+#: The conversation columns a record is made of (and the list's sort keys).
+RECORD_SELECT: tuple[str, ...] = (
+    "id",
+    "external_id",
+    "channel",
+    "origin",
+    "subject",
+    "customer_id",
+    "customer_name",
+    "customer_company",
+    "external_identifier",
+    "started_at",
+    "tenant",
+    "last_activity_at",
+    "message_count",
+)
+
 
 def record(row: Row[Any], parts: queries.Parts, *, masked: bool = False) -> dict[str, Any]:
-    """One conversation as an import record (``record_format``), its fields in that order.
+    """One conversation (a row of ``RECORD_SELECT``) as an import record (``record_format``),
+    its fields in that order.
 
     A message converted when it was recorded (HTML stored as Markdown) is written as it was
-    received, so importing the record again, anywhere, converts it the same way and importing it
-    into the database it came from finds it stored.
+    received, so importing the record again, anywhere, converts it the same way, and importing
+    it into the database it came from finds it stored.
     """
     text = _text_mask(masked)
-    identifier = _identifier_mask(masked)
-    conversation_id = row.id
-    values: dict[str, Any] = {
-        "external_id": text(row.external_id),
-        "channel": row.channel,
-        "origin": row.origin,
-        "subject": text(row.subject),
-        "customer_id": text(row.customer_id),
-        "customer_name": text(row.customer_name),
-        "customer_company": text(row.customer_company),
-        "external_identifier": identifier(row.external_identifier),
-        "started_at": format_time(row.started_at),
-        "tenant": row.tenant,
-        "messages": [
+    (
+        conversation_id,
+        external_id,
+        channel,
+        origin,
+        subject,
+        customer_id,
+        name,
+        company,
+        identifier,
+        started_at,
+        tenant,
+        _,
+        _,
+        _,
+        _,
+    ) = row
+    messages = []
+    for (
+        _,
+        sender,
+        body,
+        content_format,
+        via,
+        sent_at,
+        message_key,
+        original,
+        original_format,
+    ) in parts.messages.get(conversation_id, ()):
+        if original is not None:
+            body, content_format = original, original_format or content_format
+        messages.append(
             {
-                "sender": m.sender,
-                "body": text(m.body if m.original_body is None else m.original_body),
-                "content_format": m.content_format
-                if m.original_body is None
-                else (m.original_format or m.content_format),
-                "via": m.via,
-                "sent_at": format_time(m.sent_at),
-                "external_id": text(m.external_id),
+                "sender": sender,
+                "body": text(body),
+                "content_format": content_format,
+                "via": via,
+                "sent_at": sent_at,
+                "external_id": text(message_key),
             }
-            for m in parts.messages.get(conversation_id, ())
-        ],
+        )
+    return {
+        "external_id": text(external_id),
+        "channel": channel,
+        "origin": origin,
+        "subject": text(subject),
+        "customer_id": text(customer_id),
+        "customer_name": text(name),
+        "customer_company": text(company),
+        "external_identifier": _identifier_mask(masked)(identifier),
+        "started_at": started_at,
+        "tenant": tenant,
+        "messages": messages,
         "conversions": [
-            {
-                "kind": c.kind,
-                "target_id": text(c.target_id),
-                "occurred_at": format_time(c.occurred_at),
-            }
-            for c in parts.conversions.get(conversation_id, ())
+            {"kind": kind, "target_id": text(target), "occurred_at": occurred}
+            for _, kind, target, occurred in parts.conversions.get(conversation_id, ())
         ],
         "inbox_items": [
-            {"item_id": text(i.item_id), "status": i.status, "title": text(i.title)}
-            for i in parts.inbox_items.get(conversation_id, ())
+            {"item_id": text(item), "status": status, "title": text(title)}
+            for _, item, status, title in parts.inbox_items.get(conversation_id, ())
         ],
         "tickets": [
             {
-                "ticket_id": text(t.ticket_id),
-                "subject": text(t.subject),
-                "escalated_at": format_time(t.escalated_at),
+                "ticket_id": text(ticket),
+                "subject": text(ticket_subject),
+                "escalated_at": escalated,
             }
-            for t in parts.tickets.get(conversation_id, ())
+            for _, ticket, ticket_subject, escalated in parts.tickets.get(conversation_id, ())
         ],
     }
-    return values
 
 
 def _batches(chunk: Sequence[Row[Any]]) -> Iterator[Sequence[Row[Any]]]:
@@ -258,12 +365,20 @@ def _batches(chunk: Sequence[Row[Any]]) -> Iterator[Sequence[Row[Any]]]:
 
 
 def jsonl_chunks(
-    session: Session, chunks: Iterable[Sequence[Row[Any]]], *, masked: bool = False
+    session: Session,
+    filters: ListFilters,
+    *,
+    sort: str = "last_activity_at",
+    descending: bool = True,
+    masked: bool = False,
 ) -> Iterator[str]:
-    """The JSON Lines text: one record per line (UTF-8, not ASCII-escaped), a block of lines
-    per batch of conversations whose parts take four statements."""
+    """The list as JSON Lines text: one record per line (UTF-8, not ASCII-escaped), a block
+    of lines per batch of conversations, whose parts take four statements."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    chunks = queries.rows_in_order(
+        session, filters, RECORD_SELECT, sort=sort, descending=descending, chunk=CHUNK_ROWS
+    )
     for chunk in chunks:
         for batch in _batches(chunk):
-            parts = queries.parts_of(session, [row.id for row in batch])
-            yield "".join(encode(record(row, parts, masked=masked)) + "\n" for row in batch)
+            parts = queries.parts_of(session, [row[0] for row in batch])
+            yield "".join([encode(record(row, parts, masked=masked)) + "\n" for row in batch])

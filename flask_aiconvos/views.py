@@ -478,20 +478,15 @@ class ConversationView(LockedDownView):
             abort(400, description=str(error))
         sort_column, descending = self.sort_order(list_request)
         masked = state.access.masks_pii(user)
-        session = state.db.session
-        chunks = queries.rows_in_order(
-            session,
+        produce = exporting.csv_chunks if extension == "csv" else exporting.jsonl_chunks
+        body = produce(
+            state.db.session,
             list_request.filters,
             sort=sort_column,
             descending=descending,
-            chunk=exporting.CHUNK_ROWS,
+            masked=masked,
         )
-        if extension == "csv":
-            body = exporting.csv_chunks(chunks, masked=masked)
-            media_type = exporting.CSV_MEDIA_TYPE
-        else:
-            body = exporting.jsonl_chunks(session, chunks, masked=masked)
-            media_type = exporting.JSONL_MEDIA_TYPE
+        media_type = exporting.CSV_MEDIA_TYPE if extension == "csv" else exporting.JSONL_MEDIA_TYPE
         audit.record(audit.EXPORT, extra={"format": extension})
         response = Response(stream_with_context(body), content_type=media_type)
         name = exporting.file_name(list_request.filters, extension)

@@ -21,7 +21,7 @@ from bench.generate import Generator, replay
 from flask_aiconvos import exporting
 from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import AccessLogEntry, Conversation, Message
-from flask_aiconvos.record_format import CONVERSATION_FIELDS, PART_FIELDS
+from flask_aiconvos.record_format import CONVERSATION_FIELDS, PART_FIELDS, format_time
 
 CSV_URL = LIST_URL + "export.csv"
 JSONL_URL = LIST_URL + "export.jsonl"
@@ -679,3 +679,19 @@ def test_the_response_is_private_and_carries_the_security_headers(client, seeded
         assert response.headers["Cache-Control"] == "private, no-store"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "object-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_times_are_written_as_the_records_write_them(client, aiconvos):
+    exact = FIXED_NOW - timedelta(days=40, microseconds=-120)
+    whole = FIXED_NOW - timedelta(days=41)
+    for moment in (exact, whole):
+        conversation = start(aiconvos, started_at=moment)
+        aiconvos.add_message(conversation.id, sender="customer", body="Hi", sent_at=moment)
+    expected = [format_time(exact), format_time(whole)]
+    assert expected[0].endswith(".000120Z") and expected[1].endswith(":00Z")
+    rows = csv_rows(export(client, "csv"))
+    assert [row["started_at"] for row in rows] == expected
+    assert [row["last_activity_at"] for row in rows] == expected
+    records = jsonl_records(export(client, "jsonl"))
+    assert [r["started_at"] for r in records] == expected
+    assert [r["messages"][0]["sent_at"] for r in records] == expected
