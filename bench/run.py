@@ -4,7 +4,7 @@ One process, one Flask app holding both the extension's view and the plain ``Mod
 (``bench/plain_admin.py``) over the same tables. Every figure is the median and 95th percentile
 of repeated requests through the Flask test client after warm-up, plus the SQL statements one
 request runs and the peak Python memory it allocates (tracemalloc, measured in a separate
-untimed request).
+untimed request). The exports are timed read to their end, as rows (conversations) per second.
 
     python -m bench.run                                  # the 1M SQLite database of bench/data/
     python -m bench.run --database-url postgresql://postgres@127.0.0.1:5432/bench_aiconvos
@@ -140,6 +140,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     writes: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: dict[str, dict[str, float]] = field(default_factory=dict)
+    exports: list[dict[str, Any]] = field(default_factory=list)
     max_rss_mib: float = 0.0
 
 
@@ -254,6 +255,69 @@ def match_counts(engine: sa.Engine, terms: dict[str, str]) -> dict[str, int]:
                 {"p": f"%{term.lower()}%"},
             ).scalar_one()
     return counts
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def export_scenarios() -> list[tuple[str, str, str]]:
+    """(key, label, URL) of every timed export: the whole All tab, and a search's matches."""
+    return [
+        ("export_csv", "Export, CSV, All tab", OURS + "export.csv"),
+        ("export_jsonl", "Export, JSON Lines, All tab (with every message)", OURS + "export.jsonl"),
+        (
+            "export_csv_search",
+            f"Export, CSV, search “{COMMON_WORD}”",
+            OURS + "export.csv?" + urlencode({"search": COMMON_WORD}),
+        ),
+    ]
+
+
+def export_rate(
+    app: Flask, engine: sa.Engine, url: str, *, repeat: int, budget: float
+) -> dict[str, Any]:
+    """Rows per second of a streamed export read to its end (median of the timed runs), the
+    SQL statements and the peak Python memory of one run (tracemalloc, untimed)."""
+    client = app.test_client()
+
+    def run() -> tuple[int, int]:
+        with app.app_context():
+            response = client.get(url)
+            assert response.status_code == 200, response.status_code
+            rows = size = 0
+            csv = url.split("?")[0].endswith(".csv")
+            for chunk in response.response:
+                data = chunk if isinstance(chunk, bytes) else chunk.encode()
+                size += len(data)
+                rows += data.count(b"\r\n" if csv else b"\n")
+            response.close()
+            return rows - 1 if csv else rows, size
+
+    with counted(engine) as statements:
+        rows, size = run()
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    samples: list[float] = []
+    cpu: list[float] = []
+    began = time.perf_counter()
+    while len(samples) < repeat and (len(samples) < 1 or time.perf_counter() - began < budget):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run()
+        samples.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    seconds = statistics.median(samples)
+    return {
+        "cpu_seconds": statistics.median(cpu),
+        "rows": rows,
+        "bytes": size,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else 0.0,
+        "runs": len(samples),
+        "queries": len(statements),
+        "peak_mib": peak / 2**20,
+    }
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -527,6 +591,13 @@ def render(report: Report) -> str:
                 f"| Access log: {mode}, median with it on / off | {cost['on_ms']:.1f} / "
                 f"{cost['off_ms']:.1f} | — | — | — | — |"
             )
+    for export in report.exports:
+        lines.append(
+            f"| {export['label']} ({export['rows']:,} rows, {export['bytes'] / 2**20:,.1f} MiB) "
+            f"| {export['rows_per_s']:,.0f} rows/s ({export['seconds']:,.2f} s; "
+            f"this process's CPU {export['cpu_seconds']:,.2f} s) | — | — "
+            f"| {export['queries']:,} / — | {export['peak_mib']:.1f} / — |"
+        )
     lines.append("")
     lines.append(f"Peak RSS of the benchmark process: {report.max_rss_mib:,.0f} MiB.")
     return "\n".join(lines)
@@ -543,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=21, help="timed requests per page")
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per page at most")
+    parser.add_argument("--export-repeat", type=int, default=3, help="timed runs per export")
     parser.add_argument("--writes", type=int, default=2000, help="add_message calls to time")
     parser.add_argument("--only", nargs="*", help="scenario keys to run (default: all)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain view")
@@ -600,6 +672,16 @@ def main(argv: list[str] | None = None) -> int:
             row.plain = measure(app, engine, plain_url, repeat=args.repeat, budget=args.budget)
         report.rows.append(row)
         print(f"  ours {_ms(row.ours)}  plain {_ms(row.plain)}", file=sys.stderr, flush=True)
+
+    for key, label, export_url in export_scenarios():
+        if args.only and key not in args.only:
+            continue
+        print(f"{label} …", file=sys.stderr, flush=True)
+        figures = export_rate(
+            app, engine, export_url, repeat=args.export_repeat, budget=args.budget
+        )
+        report.exports.append({"key": key, "label": label, **figures})
+        print(f"  {figures['rows_per_s']:,.0f} rows/s", file=sys.stderr, flush=True)
 
     if args.writes and (not args.only or "writes" in args.only):
         print("add_message throughput …", file=sys.stderr, flush=True)

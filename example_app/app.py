@@ -54,6 +54,9 @@ from flask_aiconvos.demo import demo_customer
 #: Only for local demos; set the SECRET_KEY environment variable anywhere else.
 DEV_SECRET_KEY = "dev-only-change-me"
 VIEW_ROLE = "aiChannelSession"
+#: Who may export the list and who may read the access log (the extension's default names).
+EXPORT_ROLE = "aiChannelSessionExport"
+AUDIT_ROLE = "aiChannelSessionAudit"
 
 #: Who may open which host record from the conversation screens (kind → role).
 LINK_ROLES: dict[str, str] = {
@@ -152,7 +155,11 @@ def _user(username: str, display_name: str, roles: set[str]) -> DemoUser:
 USERS: dict[str, DemoUser] = {
     user.id: user
     for user in (
-        _user("admin", "Admin (every role)", {VIEW_ROLE, *LINK_ROLES.values()}),
+        _user(
+            "admin",
+            "Admin (every role)",
+            {VIEW_ROLE, EXPORT_ROLE, AUDIT_ROLE, *LINK_ROLES.values()},
+        ),
         _user("viewer", "Viewer (conversations only)", {VIEW_ROLE}),
         _user("nobody", "Nobody (no roles)", set()),
     )
@@ -301,6 +308,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=_default_database_url(app),
         SESSION_COOKIE_SAMESITE="Lax",
         AICONVOS_VIEW_ROLE=VIEW_ROLE,
+        AICONVOS_EXPORT_ROLE=EXPORT_ROLE,
+        AICONVOS_AUDIT_ROLE=AUDIT_ROLE,
         AICONVOS_LINK_ROLES=dict(LINK_ROLES),
         AICONVOS_TIMEZONE="Europe/London",
         AICONVOS_MARKDOWNIFY_CHANNELS=["chat", "whatsapp"],

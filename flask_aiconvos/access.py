@@ -123,9 +123,16 @@ class AccessPolicy:
     #: ``AICONVOS_PII_ROLE``: who sees e-mail addresses and phone numbers unmasked (``None``:
     #: everyone who sees the screens).
     pii_role: str | None = None
+    #: ``AICONVOS_EXPORT_ROLE``: who may download the list as CSV or JSON Lines (besides the
+    #: view role).
+    export_role: str = "aiChannelSessionExport"
 
     def can_view(self, user: Any) -> bool:
         return bool(self.role_checker(user, self.view_role))
+
+    def can_export(self, user: Any) -> bool:
+        """Whether ``user`` may export the list (the view role is checked by the view)."""
+        return bool(self.role_checker(user, self.export_role))
 
     def masks_pii(self, user: Any) -> bool:
         """Whether ``user`` sees identifiers and the addresses and numbers in messages masked."""

@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 #: The actions an entry records.
 LIST, SEARCH, TIMELINE, SHOW_IMAGES = "list", "search", "timeline", "show_images"
-ACTIONS = (LIST, SEARCH, TIMELINE, SHOW_IMAGES, "export", "erase", "purge")
+EXPORT = "export"
+ACTIONS = (LIST, SEARCH, TIMELINE, SHOW_IMAGES, EXPORT, "erase", "purge")
 
 UserDisplay = Callable[[Any], str | None]
 
@@ -153,9 +154,13 @@ def _user_id(user: Any) -> str | None:
     return None if value is None else str(value)[:RECORD_ID_MAX]
 
 
-def record(action: str, *, conversation_id: int | None = None) -> None:
-    """Log this request as ``action`` (its query string kept, bounded), if auditing is on."""
-    _write(action, conversation_id, urlencode(list(request.args.items(multi=True))))
+def record(
+    action: str, *, conversation_id: int | None = None, extra: Mapping[str, str] | None = None
+) -> None:
+    """Log this request as ``action`` (``extra`` parameters, then its query string, kept
+    bounded), if auditing is on."""
+    params = urlencode([*(extra or {}).items(), *request.args.items(multi=True)])
+    _write(action, conversation_id, params)
 
 
 def record_operation(action: str, params: str) -> None:

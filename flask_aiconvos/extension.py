@@ -46,6 +46,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_CSP": security_headers.DEFAULT_POLICY,
     "AICONVOS_REMOTE_IMAGES": remote_images.BLOCK,
     "AICONVOS_PII_ROLE": None,
+    "AICONVOS_EXPORT_ROLE": "aiChannelSessionExport",
     "AICONVOS_AUDIT": True,
     "AICONVOS_AUDIT_WRITE": audit.BACKGROUND,
     "AICONVOS_AUDIT_ROLE": "aiChannelSessionAudit",
@@ -209,6 +210,7 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
                 links=validate_links(links),
                 scope=scope,
                 pii_role=pii_role,
+                export_role=_non_empty_str(config, "AICONVOS_EXPORT_ROLE"),
             ),
             recording=recording.RecordingSettings(
                 sanitizer=sanitizer,

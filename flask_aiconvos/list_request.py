@@ -222,6 +222,10 @@ class ListRequest:
         """The first page in another order (``None``: the default order)."""
         return self.url(sort=column, desc=1 if desc and column is not None else None)
 
+    def export_url(self, extension: str) -> str:
+        """The export of this list (``"csv"`` or ``"jsonl"``): its filters and order, every row."""
+        return url_for(f".export_{extension}", **self.params)
+
     def hidden_inputs(self, *dropped: str) -> list[tuple[str, str]]:
         """The kept parameters but ``dropped``, for a form's hidden inputs."""
         return [(key, value) for key, value in self.params.items() if key not in dropped]

@@ -10,17 +10,34 @@ instead of the conversations; a search counts the matching rows, found through t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from . import counters, plans, search_index
 from .list_request import ListFilters
-from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message
+from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message, UTCDateTime
 from .search_text import word_alternatives
 from .vocab import (
     ALL_CHANNELS_LABEL,
@@ -393,3 +410,165 @@ def timeline(
         )
     )
     return Timeline(conversation, messages, has_earlier, conversions, inbox_items, tickets)
+
+
+# --- the export: every row of the list, in its order, a chunk at a time -----------------------
+
+
+class RecordTime(ColumnElement[str]):
+    """A stored time as the records write it (``record_format.format_time``: ISO 8601 in UTC,
+    ``Z``, microseconds only when there are some), spelled by the database itself so that no
+    ``datetime`` is made of each value."""
+
+    __visit_name__ = "aiconvos_record_time"
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = String()
+
+
+@compiles(RecordTime, "sqlite")
+def _record_time_sqlite(element: RecordTime, compiler: Any, **kw: Any) -> str:
+    # Stored as naive UTC text, "2026-11-18 15:30:00.000000" (or without the fraction).
+    c = compiler.process(element.column, **kw)
+    day_time = f"substr({c}, 1, 10) || 'T' || substr({c}, 12, 8)"
+    return (
+        f"CASE WHEN length({c}) = 26 THEN {day_time} || CASE WHEN substr({c}, 21) = '000000' "
+        f"THEN '' ELSE substr({c}, 20) END || 'Z' "
+        f"WHEN length({c}) = 19 THEN {day_time} || 'Z' ELSE {c} END"
+    )
+
+
+@compiles(RecordTime, "postgresql")
+def _record_time_postgresql(element: RecordTime, compiler: Any, **kw: Any) -> str:
+    utc = f"({compiler.process(element.column, **kw)} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') = "
+        f"'000000' THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+    )
+
+
+@compiles(RecordTime)
+def _record_time(element: RecordTime, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.column, **kw)} AS VARCHAR)"
+
+
+class StoredValue(TypeDecorator[Any]):
+    """A time column's value as the database driver gives it (SQLite: the stored text), to
+    compare the column with again: the keyset of the export."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+
+def _exported(column: Any) -> Any:
+    """A column as the export reads it: times as record text."""
+    if isinstance(column.type, UTCDateTime):
+        return RecordTime(column).label(column.key)
+    return column
+
+
+def rows_in_order(
+    session: Session,
+    filters: ListFilters,
+    columns: Sequence[str],
+    *,
+    sort: str = "last_activity_at",
+    descending: bool = True,
+    chunk: int = 1000,
+) -> Iterator[list[Row[Any]]]:
+    """Every conversation of the list (its filters and scope), in the list's order, as chunks
+    of at most ``chunk`` rows of ``columns`` (names of conversation columns; times come as
+    record text, ``record_format.format_time``), each row followed by the sort key.
+
+    Each chunk is its own statement, continuing after the last row of the one before by the
+    sort key (``(column, id)``, a keyset): memory stays constant whatever the list's length,
+    no statement reads the rows before its chunk, and no read lock outlives its chunk.
+    """
+    table: Any = Conversation.__table__
+    column = table.c[SORTABLE_COLUMNS[sort].key]
+    order = (column.desc(), table.c.id.desc()) if descending else (column, table.c.id)
+    base = select(
+        *(_exported(table.c[name]) for name in columns),
+        type_coerce(column, StoredValue()).label("sort_key"),
+        table.c.id.label("sort_id"),
+    ).where(*conditions(filters, indexed=_indexed(session, filters)))
+    after: tuple[Any, int] | None = None
+    while True:
+        stmt = base
+        if after is not None:
+            key = tuple_(column, table.c.id)
+            bound = tuple_(
+                bindparam("after_sort", after[0], type_=StoredValue()),
+                bindparam("after_id", after[1], type_=table.c.id.type),
+            )
+            stmt = stmt.where(key < bound if descending else key > bound)
+        rows = session.execute(stmt.order_by(*order).limit(chunk)).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < chunk:
+            return
+        after = (rows[-1][-2], rows[-1][-1])
+
+
+#: The columns of each part of a conversation the export writes.
+PART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "messages": (
+        "sender",
+        "body",
+        "content_format",
+        "via",
+        "sent_at",
+        "external_id",
+        "original_body",
+        "original_format",
+    ),
+    "conversions": ("kind", "target_id", "occurred_at"),
+    "inbox_items": ("item_id", "status", "title"),
+    "tickets": ("ticket_id", "subject", "escalated_at"),
+}
+
+
+@dataclass
+class Parts:
+    """What a set of conversations holds besides their own row, by conversation id, each in
+    the timeline's order: rows of the conversation id and ``PART_COLUMNS`` (times as record
+    text)."""
+
+    messages: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    conversions: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    inbox_items: dict[int, list[Row[Any]]] = field(default_factory=dict)
+    tickets: dict[int, list[Row[Any]]] = field(default_factory=dict)
+
+
+def parts_of(session: Session, conversation_ids: Sequence[int]) -> Parts:
+    """The messages, conversions, inbox items and tickets of the conversations: four
+    statements, however many conversations and messages."""
+    parts = Parts()
+    if not conversation_ids:
+        return parts
+    wanted: list[tuple[str, Any, tuple[str, ...]]] = [
+        ("messages", Message.__table__, ("sent_at", "id")),
+        ("conversions", Conversion.__table__, ("occurred_at", "id")),
+        ("inbox_items", InboxItem.__table__, ("id",)),
+        ("tickets", EscalationTicket.__table__, ("id",)),
+    ]
+    for name, part_table, order in wanted:
+        owner = part_table.c.conversation_id
+        stmt = (
+            select(owner, *(_exported(part_table.c[column]) for column in PART_COLUMNS[name]))
+            .where(owner.in_(bindparam("ids", list(conversation_ids), expanding=True)))
+            .order_by(owner, *(part_table.c[column] for column in order))
+        )
+        found: dict[int, list[Row[Any]]] = getattr(parts, name)
+        for row in session.execute(stmt).all():
+            found.setdefault(row[0], []).append(row)
+    return parts

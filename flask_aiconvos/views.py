@@ -1,6 +1,6 @@
 """The read-only Flask-Admin view: thin, it parses the request once and calls ``queries``.
 
-Only the list and the timeline are served. Every other route Flask-Admin registers on a
+Only the list, its export and the timeline are served. Every other route Flask-Admin registers on a
 ``ModelView`` (``new/``, ``edit/``, ``delete/``, ``action/``, ``export/``, ``ajax/``) answers 404
 for everyone, before any of its code runs.
 
@@ -18,13 +18,23 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request, stream_with_context
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import DateTimeGreaterFilter, DateTimeSmallerFilter
 from markupsafe import Markup
 
-from . import audit, formatters, masking, queries, remote_images, rendering, security_headers, vocab
+from . import (
+    audit,
+    exporting,
+    formatters,
+    masking,
+    queries,
+    remote_images,
+    rendering,
+    security_headers,
+    vocab,
+)
 from .access import current_user
 from .formatters import BadgeView, badge_views, customer_display
 from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
@@ -34,7 +44,7 @@ from .state import get_state
 from .vocab import CONVERSION_STYLES, ConversionKind
 
 #: The endpoints this view serves on purpose; everything else Flask-Admin registers is refused.
-SERVED_ENDPOINTS = frozenset({"index_view", "details_view"})
+SERVED_ENDPOINTS = frozenset({"index_view", "details_view", "export_csv", "export_jsonl"})
 #: The conversion rates the channel comparison shows, in the order of the metrics.
 COMPARISON_KINDS = (
     ConversionKind.BOOKING,
@@ -81,6 +91,8 @@ class ListPage:
     now: datetime
     #: The operator sees identifiers masked (``AICONVOS_PII_ROLE``).
     masked: bool = False
+    #: The operator may export the list (``AICONVOS_EXPORT_ROLE``): the page shows the links.
+    can_export: bool = False
     range_presets: Mapping[str, str] = field(default_factory=lambda: dict(RANGE_PRESETS))
     comparison_kinds: tuple[tuple[str, str], ...] = tuple(
         (kind.value, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
@@ -382,6 +394,7 @@ class ConversationView(LockedDownView):
             timezone=state.timezone,
             now=state.clock(),
             masked=state.access.masks_pii(current_user()),
+            can_export=state.access.can_export(current_user()),
         )
         num_pages = -(-count // self.page_size)
         audit.record(audit.SEARCH if list_request.filters.search else audit.LIST)
@@ -440,6 +453,47 @@ class ConversationView(LockedDownView):
             now=state.clock(),
         )
         return total, rows
+
+    # --- export ---------------------------------------------------------------------------
+
+    @expose("/export.csv")
+    def export_csv(self) -> Any:
+        """The list as CSV: every row of its tab, search, date range and scope, in its order."""
+        return self._export("csv")
+
+    @expose("/export.jsonl")
+    def export_jsonl(self) -> Any:
+        """The list as JSON Lines in the import format, with every part of each conversation."""
+        return self._export("jsonl")
+
+    def _export(self, extension: str) -> Response:
+        """A streamed download of the list for operators with the export role (403 for the
+        others); a list parameter it cannot read answers 400, like the list."""
+        state = get_state()
+        user = current_user()
+        if not state.access.can_export(user):
+            abort(403)
+        try:
+            list_request = self.list_request()
+        except BadListArgument as error:
+            abort(400, description=str(error))
+        sort_column, descending = self.sort_order(list_request)
+        masked = state.access.masks_pii(user)
+        produce = exporting.csv_chunks if extension == "csv" else exporting.jsonl_chunks
+        body = produce(
+            state.db.session,
+            list_request.filters,
+            sort=sort_column,
+            descending=descending,
+            masked=masked,
+        )
+        media_type = exporting.CSV_MEDIA_TYPE if extension == "csv" else exporting.JSONL_MEDIA_TYPE
+        audit.record(audit.EXPORT, extra={"format": extension})
+        response = Response(stream_with_context(body), content_type=media_type)
+        name = exporting.file_name(list_request.filters, extension)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     # --- timeline -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from flask_aiconvos.access import AccessPolicy, default_role_checker, is_safe_li
 
 LIST = "/admin/ai-conversations/"
 DETAILS = "/admin/ai-conversations/details/"
+EXPORTS = ("/admin/ai-conversations/export.csv", "/admin/ai-conversations/export.jsonl")
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 CONVERSION_KINDS = ("tour", "customer", "contract", "booking", "day_pass")
 
@@ -175,13 +176,18 @@ def test_view_role_is_configurable(build):
     assert client.get(LIST, headers=as_user("viewer")).status_code == 403
     assert client.get(LIST, headers=as_user("admin")).status_code == 200
     assert client.get(DETAILS, query_string={"id": 1}, headers=as_user("viewer")).status_code == 403
+    for path in EXPORTS:
+        # The export role alone does not replace the view role.
+        assert client.get(path, headers=as_user("exporter")).status_code == 403
 
 
 # --- unauthenticated and unauthorised answers -----------------------------------------------
 
 
 def test_anonymous_is_redirected_to_the_login_view_with_next(app, client):
-    for path, query in ((LIST, "channel=chat&search=acme"), (DETAILS, "id=7")):
+    cases = [(LIST, "channel=chat&search=acme"), (DETAILS, "id=7")]
+    cases += [(path, "channel=chat&range=this_month") for path in EXPORTS]
+    for path, query in cases:
         response = client.get(f"{path}?{query}")
         assert response.status_code == 302
         location = urlsplit(response.location)
@@ -252,8 +258,14 @@ def test_no_role_is_403_everywhere_and_reveals_nothing(app, client, aiconvos):
         client.get(DETAILS, query_string={"id": conv.id}, headers=as_user(user)),
         client.get(DETAILS, query_string={"id": conv.id + 1000}, headers=as_user(user)),
         client.get(DETAILS, query_string={"id": "abc"}, headers=as_user(user)),
+        *(client.get(path, headers=as_user(user)) for path in EXPORTS),
+        *(client.get(path, headers=as_user("export_only")) for path in EXPORTS),
+        *(
+            client.get(path, query_string={"range": "bad"}, headers=as_user(user))
+            for path in EXPORTS
+        ),
     ]
-    assert [a.status_code for a in answers] == [403] * 4
+    assert [a.status_code for a in answers] == [403] * 10
     assert len({a.get_data() for a in answers}) == 1
     assert b"Secret" not in answers[1].get_data()
 

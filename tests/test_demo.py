@@ -317,6 +317,16 @@ def test_example_app_roles(example_app: Flask) -> None:
     viewer = log_in(example_app, "viewer")
     listing = page(viewer.get("/admin/ai-conversations/"))
     assert listing.select("[data-conversion]") and not listing.select("a[data-conversion]")
+    assert not listing.select("[data-export]")
+    assert viewer.get("/admin/ai-conversations-audit/").status_code == 403
+    admin = log_in(example_app, "admin")
+    assert {
+        a["data-export"]
+        for a in page(admin.get("/admin/ai-conversations/")).select("a[data-export]")
+    } == {"csv", "jsonl"}
+    assert admin.get("/admin/ai-conversations-audit/").status_code == 200
+    export = admin.get("/admin/ai-conversations/export.csv")
+    assert export.status_code == 200 and export.get_data(as_text=True).count("\n") > 1
     assert viewer.get("/bookings/B-1042").status_code == 403
 
     nobody = log_in(example_app, "nobody")

@@ -63,6 +63,8 @@ def test_one_extension_object_serves_two_apps():
         ({"AICONVOS_LINK_ROLES": {"invoice": "x"}}, "unknown kind 'invoice'"),
         ({"AICONVOS_LINK_ROLES": ["tour"]}, "mapping"),
         ({"AICONVOS_VIEW_ROLE": ""}, "AICONVOS_VIEW_ROLE"),
+        ({"AICONVOS_EXPORT_ROLE": ""}, "AICONVOS_EXPORT_ROLE"),
+        ({"AICONVOS_EXPORT_ROLE": None}, "AICONVOS_EXPORT_ROLE"),
         ({"AICONVOS_MARKDOWNIFY_CHANNELS": ["sms"]}, "AICONVOS_MARKDOWNIFY_CHANNELS"),
         ({"AICONVOS_MARKDOWNIFY_CHANNELS": "chat"}, "list of channel values"),
     ],

@@ -10,8 +10,16 @@ from support.hosts import DATABASES, tenant_of_current_user
 from support.http import as_user
 from support.security import host_factory, module_database, snapshot
 
-SERVED = {"aiconvos.index_view", "aiconvos.details_view"}
-USERS = [None, "nobody", "viewer", "admin", "tenant_b"]
+SERVED = {
+    "aiconvos.index_view",
+    "aiconvos.details_view",
+    "aiconvos.export_csv",
+    "aiconvos.export_jsonl",
+}
+EXPORTS = {"aiconvos.export_csv", "aiconvos.export_jsonl"}
+USERS = [None, "nobody", "export_only", "viewer", "admin", "tenant_b", "exporter", "exporter_b"]
+#: Who holds the export role besides the view role.
+EXPORTERS = {"exporter", "exporter_b"}
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -64,6 +72,8 @@ def test_every_route_for_every_user(host, user, method):
             headers=as_user(user),
         )
         status = response.status_code
+        # A streamed export holds its request context until its body is read or closed.
+        response.close()
         where = f"{method} {url} as {user}: {status}"
         if endpoint not in SERVED:
             assert status in (403, 404, 405), where
@@ -71,9 +81,9 @@ def test_every_route_for_every_user(host, user, method):
             assert status in (302, 401, 403, 404, 405), where
         elif user is None:
             assert status == 302 and "/login" in response.headers["Location"], where
-        elif user == "nobody":
+        elif user in ("nobody", "export_only") or (endpoint in EXPORTS and user not in EXPORTERS):
             assert status == 403, where
-        elif user == "tenant_b" and endpoint == "aiconvos.details_view":
+        elif user in ("tenant_b", "exporter_b") and endpoint == "aiconvos.details_view":
             assert status == 404, where
         else:
             assert status == 200, where

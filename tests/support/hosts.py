@@ -73,6 +73,11 @@ USERS = {
     # Reads the access log only (not the conversations).
     "auditor": User("auditor", {"aiChannelSessionAudit"}),
     "auditor_a": User("auditor_a", {"aiChannelSessionAudit"}, tenant="a"),
+    # May export the list (besides viewing it).
+    "exporter": User("exporter", {"aiChannelSession", "aiChannelSessionExport"}),
+    "exporter_b": User("exporter_b", {"aiChannelSession", "aiChannelSessionExport"}, tenant="b"),
+    # Holds the export role only: without the view role it sees nothing.
+    "export_only": User("export_only", {"aiChannelSessionExport"}),
 }
 
 

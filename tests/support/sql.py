@@ -7,6 +7,9 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
+from flask_aiconvos import AIConversations
+from flask_aiconvos.models import AccessLogEntry
+
 #: Every page writes one access-log entry on a connection of its own (tests/test_access_log.py
 #: counts it); the statement counts of the pages' own work leave it out unless asked.
 ACCESS_LOG_TABLE = "aiconvos_access_log"
@@ -27,3 +30,14 @@ def count_queries(engine: sa.Engine, *, access_log: bool = False) -> Iterator[li
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def access_log(app) -> list[AccessLogEntry]:
+    """Every access-log entry, oldest first, once the writer thread has written the pending
+    ones."""
+    with app.app_context():
+        assert AIConversations.state(app).extension.flush_access_log()
+        session = app.extensions["test_db"].session
+        found = list(session.scalars(sa.select(AccessLogEntry).order_by(AccessLogEntry.id)))
+        session.expunge_all()
+        return found
