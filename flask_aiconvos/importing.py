@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import counters, rendering
-from .errors import InvalidRecord
+from .errors import InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
     IDENTIFIER_MAX,
@@ -199,9 +199,9 @@ def _known(value: object, allowed: tuple[str, ...], name: str) -> Mapping[str, A
         raise InvalidRecord(name, f"must be an object, got {type(value).__name__}")
     for key in value:
         if key not in allowed:
-            shown = key[:60] if isinstance(key, str) else repr(key)[:60]
+            key_text = key[:60] if isinstance(key, str) else shown(key)
             raise InvalidRecord(
-                shown if name == "record" else f"{name}.{shown}",
+                key_text if name == "record" else f"{name}.{key_text}",
                 f"unknown field; allowed fields: {', '.join(allowed)}",
             )
     return value

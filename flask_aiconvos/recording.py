@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counters, rendering
-from .errors import ConversationNotFound, InvalidRecord
+from .errors import ConversationNotFound, InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
     ID_MAX,
@@ -90,7 +90,7 @@ def _check_encodable(name: str, value: str) -> None:
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidRecord(name, f"got {value!r}; allowed values: {', '.join(allowed)}")
+        raise InvalidRecord(name, f"got {shown(value)}; allowed values: {', '.join(allowed)}")
     return value
 
 
