@@ -13,8 +13,9 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -22,17 +23,21 @@ from flask import Flask
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from support.hosts import DATABASES, FIXED_NOW, tenant_of_current_user
-from support.http import as_user
+from support.http import as_user, soup
 from support.security import host_factory, module_database, snapshot
 
 from flask_aiconvos import AIConversations, ConversationNotFound, InvalidRecord
 from flask_aiconvos.errors import shown
+from flask_aiconvos.list_request import MAX_PAGE
 from flask_aiconvos.models import (
     EXTERNAL_ID_MAX,
+    ID_MAX,
     RECORD_ID_MAX,
     TENANT_MAX,
+    AccessLogEntry,
     Conversation,
 )
+from flask_aiconvos.views import AccessLogView, LoggedAfter, LoggedBefore
 from flask_aiconvos.vocab import EARLIEST_YEAR, LATEST_YEAR
 
 LIST = "/admin/ai-conversations/"
@@ -65,6 +70,30 @@ INTEGERS = st.one_of(
     st.integers(min_value=2**63 - 3, max_value=2**63 + 3),
     st.builds(_huge, st.integers(min_value=4_290, max_value=4_400), st.sampled_from([1, -1])),
 )
+#: An integer as a query string writes it; beyond 4,300 digits built as text directly.
+NUMBER_TEXT = st.one_of(
+    INTEGERS.filter(lambda n: n.bit_length() < 14_000).map(str),
+    st.builds(
+        lambda sign, head, zeros: sign + head + "0" * zeros,
+        st.sampled_from(["", "-", "+"]),
+        st.sampled_from("123456789"),
+        st.integers(min_value=4_300, max_value=4_500),
+    ),
+    st.sampled_from(
+        [
+            "",
+            "abc",
+            "1.5",
+            "1e9",
+            " 1",
+            "0x10",
+            "\x00",
+            "0" * 30 + "1",
+            "0" * 5_000 + "1",
+            "0" * 5_000,
+        ]
+    ),
+)
 OFFSETS = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
 )
@@ -77,6 +106,32 @@ NAIVE = st.one_of(
     st.datetimes(min_value=datetime(9998, 12, 31), max_value=datetime(9999, 1, 2)),
 )
 MOMENTS = st.builds(lambda naive, zone: naive.replace(tzinfo=zone), NAIVE, OFFSETS)
+DAYS = st.one_of(
+    st.dates(),
+    st.dates(max_value=date(1, 1, 3)),
+    st.dates(min_value=date(9999, 12, 29)),
+    st.dates(
+        min_value=FIXED_NOW.date() - timedelta(days=2),
+        max_value=FIXED_NOW.date() + timedelta(days=2),
+    ),
+)
+
+
+def number_of(text: str) -> int | None:
+    """The integer a plain run of ASCII digits stands for (``None`` for anything else); more
+    than 30 digits stands for "larger than any id"."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return ID_MAX + 1 if len(digits) > 30 else int(digits)
+
+
+def flask_admin_int(text: str) -> int | None:
+    """What Flask-Admin reads from an integer parameter (``int()``; ``None`` when it fails)."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def fits(value: int, max_chars: int) -> bool:
@@ -139,6 +194,156 @@ def host(request: pytest.FixtureRequest) -> Iterator[Host]:
         yield Host(
             {zone: build(AICONVOS_TIMEZONE=zone, scope=tenant_of_current_user) for zone in ZONES}
         )
+
+
+def _rows(response) -> list[Any]:
+    """The data rows of a Flask-Admin list (not its "no items" row)."""
+    page = soup(response)
+    return [
+        tr for tr in page.select("table.model-list tr") if tr.td and not tr.select("td[colspan]")
+    ]
+
+
+def _audit_view(app: Flask) -> AccessLogView:
+    admin = app.extensions["admin"][0]
+    return next(view for view in admin._views if isinstance(view, AccessLogView))
+
+
+def _filter_arg(app: Flask, kind: type) -> str:
+    """The query-string key of the access log's filter of class ``kind``."""
+    view = _audit_view(app)
+    with app.test_request_context():
+        for key, (_, flt) in view._filter_args.items():
+            if type(flt) is kind:
+                return f"flt0_{key}"
+    raise AssertionError(f"no {kind.__name__} filter")
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(name=st.sampled_from(["page", "sort", "desc", "page_size"]), text=NUMBER_TEXT)
+def test_list_numbers(host, name, text):
+    response = host.app.test_client().get(
+        LIST, query_string={name: text}, headers=as_user(PAGE_USER)
+    )
+    assert response.status_code == 200, (name, shown(text))
+    ids = [
+        int(tr["data-conversation-id"]) for tr in soup(response).select("tr[data-conversation-id]")
+    ]
+    number = number_of(text)
+    past_the_first_page = name == "page" and number is not None and number > 0
+    assert ids == ([] if past_the_first_page else [host.conversation_id]), (name, shown(text))
+    if past_the_first_page:
+        assert soup(response).select_one('[data-empty="past-end"]') is not None
+
+
+@EXAMPLES
+@given(
+    zone=st.sampled_from(ZONES), first=st.one_of(st.none(), DAYS), last=st.one_of(st.none(), DAYS)
+)
+def test_list_date_ranges(host, zone, first, last):
+    app, _ = host.apps[zone]
+    query = {}
+    if first is not None:
+        query["from"] = first.isoformat()
+    if last is not None:
+        query["to"] = last.isoformat()
+    response = app.test_client().get(LIST, query_string=query, headers=as_user(PAGE_USER))
+    assert response.status_code == 200, query
+    started = FIXED_NOW.astimezone(ZoneInfo(zone)).date()
+    low, high = first or date.min, last or date.max
+    if first is not None and last is not None and first > last:
+        low, high = last, first  # the list swaps them
+    ids = [
+        int(tr["data-conversation-id"]) for tr in soup(response).select("tr[data-conversation-id]")
+    ]
+    assert ids == ([host.conversation_id] if low <= started <= high else []), query
+
+
+# --- the timeline -------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@example(text="0" * 30 + str(ID_MAX))
+@given(text=NUMBER_TEXT)
+def test_details_id(host, text):
+    response = host.app.test_client().get(
+        DETAILS, query_string={"id": text}, headers=as_user(PAGE_USER)
+    )
+    expected = 200 if number_of(text) == host.conversation_id else 404
+    assert response.status_code == expected, shown(text)
+
+
+@EXAMPLES
+@given(name=st.sampled_from(["before", "images"]), text=NUMBER_TEXT)
+def test_details_message_ids(host, name, text):
+    query = {"id": host.conversation_id, name: text}
+    response = host.app.test_client().get(DETAILS, query_string=query, headers=as_user(PAGE_USER))
+    number = number_of(text)
+    if number is None or not 0 < number <= ID_MAX:
+        assert response.status_code == 400, (name, shown(text))
+        return
+    shown_ids = [int(m["data-message-id"]) for m in soup(response).select("[data-message-id]")]
+    first, second = host.message_ids
+    if name == "before":  # the messages before that one of the conversation's (none: no such)
+        assert shown_ids == ([first] if number == second else []), shown(text)
+    else:
+        assert shown_ids == [first, second], shown(text)
+
+
+# --- the access log -----------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(name=st.sampled_from(["page", "page_size", "sort", "desc"]), text=NUMBER_TEXT)
+def test_access_log_numbers(host, name, text):
+    response = host.app.test_client().get(
+        AUDIT, query_string={name: text}, headers=as_user(PAGE_AUDITOR)
+    )
+    assert response.status_code == 200, (name, shown(text))
+    with host.app.app_context():
+        entries = host.session().scalar(
+            sa.select(sa.func.count()).where(AccessLogEntry.tenant == PAGE_TENANT)
+        )
+    page = min(max(flask_admin_int(text) or 0, 0), MAX_PAGE) if name == "page" else 0
+    page_size = _audit_view(host.app).page_size
+    expected = max(min(entries - page * page_size, page_size), 0)
+    assert len(_rows(response)) == expected, (name, shown(text))
+
+
+@EXAMPLES
+@example(zone="Asia/Tokyo", kind=LoggedAfter, naive=datetime.min)
+@example(zone="America/New_York", kind=LoggedBefore, naive=datetime.max)
+@given(zone=st.sampled_from(ZONES), kind=st.sampled_from([LoggedAfter, LoggedBefore]), naive=NAIVE)
+def test_access_log_time_filters(host, zone, kind, naive):
+    """Every entry is at FIXED_NOW: a filter shows all of them or none, as the time it names
+    (in ``AICONVOS_TIMEZONE``, however far it is from UTC) is before or after it."""
+    app, _ = host.apps[zone]
+    typed = f"{naive.year:04d}-{naive:%m-%d %H:%M:%S}"
+    response = app.test_client().get(
+        AUDIT, query_string={_filter_arg(app, kind): typed}, headers=as_user(PAGE_AUDITOR)
+    )
+    assert response.status_code == 200, typed
+    offset = naive.replace(tzinfo=ZoneInfo(zone)).utcoffset()
+    local_now = FIXED_NOW.replace(tzinfo=None) + offset  # FIXED_NOW as that zone's wall time
+    naive = naive.replace(microsecond=0)
+    matches = local_now > naive if kind is LoggedAfter else local_now < naive
+    assert bool(_rows(response)) == matches, typed
+
+
+@EXAMPLES
+@given(
+    key=st.integers(min_value=0, max_value=30), text=st.text(max_size=20).map(lambda t: t + "\x00")
+)
+def test_access_log_filters_refuse_nul(host, key, text):
+    """A text filter's value with a NUL character is flashed as invalid and left out."""
+    client = host.app.test_client()
+    unfiltered = len(_rows(client.get(AUDIT, headers=as_user(PAGE_AUDITOR))))
+    response = client.get(AUDIT, query_string={f"flt0_{key}": text}, headers=as_user(PAGE_AUDITOR))
+    assert response.status_code == 200, repr(text)
+    assert len(_rows(response)) == unfiltered, repr(text)
 
 
 # --- the recording API ----------------------------------------------------------------------------
