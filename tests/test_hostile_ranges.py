@@ -267,6 +267,8 @@ def test_list_date_ranges(host, zone, first, last):
 
 @EXAMPLES
 @example(text="0" * 30 + str(ID_MAX))
+@example(text=str(ID_MAX))  # the largest id a column holds: no such conversation
+@example(text=str(ID_MAX + 1))
 @given(text=NUMBER_TEXT)
 def test_details_id(host, text):
     response = host.app.test_client().get(
@@ -277,6 +279,9 @@ def test_details_id(host, text):
 
 
 @EXAMPLES
+@example(name="before", text=str(ID_MAX))
+@example(name="before", text=str(ID_MAX + 1))
+@example(name="images", text=str(ID_MAX))
 @given(name=st.sampled_from(["before", "images"]), text=NUMBER_TEXT)
 def test_details_message_ids(host, name, text):
     query = {"id": host.conversation_id, name: text}
