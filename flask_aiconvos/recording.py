@@ -131,7 +131,11 @@ def _moment(name: str, value: object, default: Callable[[], datetime]) -> dateti
         return default()
     if not isinstance(value, datetime):
         raise InvalidRecord(name, f"must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a tzinfo whose offset is a day or more, or that fails
+        raise InvalidRecord(name, "has a time zone whose UTC offset cannot be read") from None
+    if value.tzinfo is None or offset is None:
         raise InvalidRecord(name, "must be timezone-aware (for example datetime.now(UTC))")
     try:
         moment = value.astimezone(UTC)

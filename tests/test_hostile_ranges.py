@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -432,6 +433,12 @@ def test_api_integer_identifiers(host, name, value):
 TIMES = ("started_at", "sent_at", "occurred_at", "escalated_at")
 
 
+def _key_of(moment: datetime) -> str:
+    """A record id for a time (one per time: the same time again finds the same record), built
+    without asking its zone for the offset."""
+    return f"{moment.replace(tzinfo=None).isoformat()} {moment.tzinfo!r}"
+
+
 def _record_time(ext: AIConversations, conversation_id: int, name: str, moment: datetime) -> Any:
     if name == "started_at":
         return ext.start_conversation(
@@ -440,12 +447,12 @@ def _record_time(ext: AIConversations, conversation_id: int, name: str, moment: 
     if name == "sent_at":
         return ext.add_message(conversation_id, sender="ai", body="x", sent_at=moment).sent_at
     if name == "occurred_at":
-        target = f"t{moment.isoformat()}"
+        target = f"t{_key_of(moment)}"
         return ext.record_conversion(
             conversation_id, kind="tour", target_id=target, occurred_at=moment
         ).occurred_at
     return ext.escalate(
-        conversation_id, ticket_id=f"k{moment.isoformat()}", subject="x", escalated_at=moment
+        conversation_id, ticket_id=f"k{_key_of(moment)}", subject="x", escalated_at=moment
     ).escalated_at
 
 
@@ -462,6 +469,43 @@ def test_api_times(host, name, moment):
             assert error.field == name
         else:
             assert in_calendar(moment) and stored == moment, (name, moment, stored)
+        host.good_call_succeeds()
+
+
+class _DayLongOffset(tzinfo):
+    """A host's time zone whose offset Python refuses (a day or more)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=25)
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+
+class _FailingOffset(_DayLongOffset):
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("the host's time zone database is unreachable")
+
+
+@pytest.mark.parametrize("zone", [_DayLongOffset(), _FailingOffset()], ids=["day_long", "failing"])
+@pytest.mark.parametrize("name", TIMES)
+def test_api_times_in_a_zone_without_a_readable_offset(host, name, zone):
+    with host.app.app_context():
+        with pytest.raises(InvalidRecord) as refused:
+            _record_time(
+                host.ext, host.api_conversation_id, name, datetime(2026, 1, 1, tzinfo=zone)
+            )
+        assert refused.value.field == name
+        host.good_call_succeeds()
+
+
+@pytest.mark.parametrize("zone", [_DayLongOffset(), _FailingOffset()], ids=["day_long", "failing"])
+def test_import_times_in_a_zone_without_a_readable_offset(host, zone):
+    record = {**_record(), "started_at": datetime(2026, 1, 1, tzinfo=zone)}
+    with host.app.app_context():
+        report = host.ext.import_conversations([record])
+        assert [line for line, _ in report.errors] == [1]
+        assert report.errors[0][1].startswith("started_at:")
         host.good_call_succeeds()
 
 
@@ -555,6 +599,24 @@ def test_import_json_lines_with_huge_numbers(host, path, digits):
         beyond_the_limit = digits > 4_300  # Python reads 4,300 digits, then refuses
         assert report.records == 2
         assert report.errors[0][1].startswith("record:" if beyond_the_limit else path + ":")
+        host.good_call_succeeds()
+
+
+@EXAMPLES
+@example(limit=sys.maxsize)
+@example(limit=_huge(4_400, 1))
+@given(limit=INTEGERS)
+def test_import_json_lines_line_limit(host, limit):
+    line = json.dumps(_record(subject="a line of its own")) + "\n"
+    with host.app.app_context():
+        try:
+            report = host.ext.import_json_lines(io.StringIO(line), max_line_bytes=limit)
+        except InvalidRecord as error:
+            assert not 0 < limit < sys.maxsize, shown(limit)
+            assert error.field == "max_line_bytes"
+        else:
+            assert 0 < limit < sys.maxsize, shown(limit)
+            assert (report.errors == []) == (len(line) <= limit + 1), (report.errors, limit)
         host.good_call_succeeds()
 
 
