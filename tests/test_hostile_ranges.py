@@ -742,3 +742,28 @@ def test_a_record_the_database_refuses_is_reported(host, as_lines):
             assert report.errors[0][1].startswith("record: refused by the database")
             host.good_call_succeeds()
         assert snapshot(host.app) == before
+
+
+class _UnreprAble:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@EXAMPLES
+@example(value=[_huge(4_400, 1)])
+@given(value=st.one_of(INTEGERS, st.text(), st.binary(), st.lists(INTEGERS, max_size=3)))
+def test_shown_is_short_and_never_fails(value):
+    text = shown(value)
+    assert 0 < len(text) <= 60
+    try:
+        full = repr(value)
+    except Exception:
+        return
+    if len(full) <= 60:
+        assert text == full
+    else:
+        assert text.endswith("…") or text.startswith("<")
+
+
+def test_shown_survives_a_failing_repr():
+    assert shown(_UnreprAble()) == "<_UnreprAble>"
