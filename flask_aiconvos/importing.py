@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import counters, rendering
-from .errors import InvalidRecord
+from .errors import InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
     IDENTIFIER_MAX,
@@ -80,8 +81,10 @@ from .vocab import (
 #: A chunk (one transaction) holds at most this many records, or this many messages.
 CHUNK_RECORDS = 500
 CHUNK_MESSAGES = 5_000
-#: The longest line ``read_json_lines`` accepts.
+#: The longest line ``read_json_lines`` accepts, by default and at most (what a file's
+#: ``readline`` can be asked for).
 MAX_LINE_BYTES = 64 * 2**20
+LARGEST_LINE_BYTES = sys.maxsize - 1
 #: ``render_version`` of a message stored without its HTML: rendered when shown.
 UNRENDERED = 0
 
@@ -199,9 +202,9 @@ def _known(value: object, allowed: tuple[str, ...], name: str) -> Mapping[str, A
         raise InvalidRecord(name, f"must be an object, got {type(value).__name__}")
     for key in value:
         if key not in allowed:
-            shown = key[:60] if isinstance(key, str) else repr(key)[:60]
+            key_text = key[:60] if isinstance(key, str) else shown(key)
             raise InvalidRecord(
-                shown if name == "record" else f"{name}.{shown}",
+                key_text if name == "record" else f"{name}.{key_text}",
                 f"unknown field; allowed fields: {', '.join(allowed)}",
             )
     return value
@@ -867,9 +870,11 @@ class ImportAPI:
         if (
             isinstance(max_line_bytes, bool)
             or not isinstance(max_line_bytes, int)
-            or (max_line_bytes < 1)
+            or not 0 < max_line_bytes <= LARGEST_LINE_BYTES
         ):
-            raise InvalidRecord("max_line_bytes", "must be a positive whole number")
+            raise InvalidRecord(
+                "max_line_bytes", f"must be a whole number from 1 to {LARGEST_LINE_BYTES:,}"
+            )
         if on_progress is not None and not callable(on_progress):
             raise InvalidRecord("on_progress", "must be callable(report) or None")
         return import_items(

@@ -138,7 +138,8 @@ def _small_number(value: str | None, upper: int) -> int | None:
     a longer run of digits is ``upper``."""
     if not value or not (value.isascii() and value.isdigit()):
         return None
-    return upper if len(value) > len(str(upper)) else min(int(value), upper)
+    digits = value.lstrip("0") or "0"  # leading zeros never make a number larger
+    return upper if len(digits) > len(str(upper)) else min(int(digits), upper)
 
 
 def _filter_params(filters: ListFilters) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -47,8 +48,11 @@ IDENTIFIER_MAX = 320
 RECORD_ID_MAX = 128
 EXTERNAL_ID_MAX = 255
 TITLE_MAX = 300
-#: The largest id an id column holds on every backend (a 32-bit ``INTEGER`` on PostgreSQL).
-ID_MAX = 2**31 - 1
+#: Row ids and the columns referring to them: 64-bit ``BIGINT`` on PostgreSQL; SQLite's
+#: ``INTEGER`` (64-bit already) stays, so an id remains an alias of the table's rowid.
+ID = BigInteger().with_variant(Integer(), "sqlite")
+#: The largest id an id column holds on every backend.
+ID_MAX = 2**63 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -86,7 +90,7 @@ class Base(DeclarativeBase):
 class Conversation(Base):
     __tablename__ = "aiconvos_conversation"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX))
     #: The host's key for the conversation (a chat session id, an email thread id): unique per
     #: tenant, conversations without a tenant included.
@@ -196,9 +200,9 @@ class Conversation(Base):
 class Message(Base):
     __tablename__ = "aiconvos_message"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+        ID, ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
     )
     sender: Mapped[str] = mapped_column(String(16))
     via: Mapped[str | None] = mapped_column(String(32))
@@ -227,9 +231,9 @@ class Message(Base):
 class Conversion(Base):
     __tablename__ = "aiconvos_conversion"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+        ID, ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
@@ -246,9 +250,9 @@ class Conversion(Base):
 class InboxItem(Base):
     __tablename__ = "aiconvos_inbox_item"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+        ID, ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
     )
     item_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
     status: Mapped[str] = mapped_column(String(16))
@@ -267,9 +271,9 @@ class InboxItem(Base):
 class EscalationTicket(Base):
     __tablename__ = "aiconvos_ticket"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
+        ID, ForeignKey("aiconvos_conversation.id", ondelete="CASCADE")
     )
     ticket_id: Mapped[str] = mapped_column(String(RECORD_ID_MAX))
     subject: Mapped[str] = mapped_column(String(TITLE_MAX))
@@ -321,13 +325,13 @@ class AccessLogEntry(Base):
 
     __tablename__ = "aiconvos_access_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     user_id: Mapped[str | None] = mapped_column(String(RECORD_ID_MAX))
     user_display: Mapped[str | None] = mapped_column(String(NAME_MAX))
     tenant: Mapped[str | None] = mapped_column(String(TENANT_MAX))
     action: Mapped[str] = mapped_column(String(32))
-    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    conversation_id: Mapped[int | None] = mapped_column(ID)
     params: Mapped[str] = mapped_column(String(ACCESS_PARAMS_MAX), default="")
 
     __table_args__ = (

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counters, rendering
-from .errors import ConversationNotFound, InvalidRecord
+from .errors import ConversationNotFound, InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
     ID_MAX,
@@ -90,7 +90,7 @@ def _check_encodable(name: str, value: str) -> None:
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise InvalidRecord(name, f"got {value!r}; allowed values: {', '.join(allowed)}")
+        raise InvalidRecord(name, f"got {shown(value)}; allowed values: {', '.join(allowed)}")
     return value
 
 
@@ -131,7 +131,11 @@ def _moment(name: str, value: object, default: Callable[[], datetime]) -> dateti
         return default()
     if not isinstance(value, datetime):
         raise InvalidRecord(name, f"must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a tzinfo whose offset is a day or more, or that fails
+        raise InvalidRecord(name, "has a time zone whose UTC offset cannot be read") from None
+    if value.tzinfo is None or offset is None:
         raise InvalidRecord(name, "must be timezone-aware (for example datetime.now(UTC))")
     try:
         moment = value.astimezone(UTC)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -21,7 +21,11 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import DateTimeGreaterFilter, DateTimeSmallerFilter
+from flask_admin.contrib.sqla.filters import (
+    DateTimeGreaterFilter,
+    DateTimeSmallerFilter,
+    FilterConverter,
+)
 from markupsafe import Markup
 
 from . import (
@@ -60,10 +64,11 @@ def _positive_id(value: object) -> int | None:
     """A database id from the query string (1 to ``ID_MAX``), or ``None`` for anything else."""
     if not (isinstance(value, str) and value.isascii() and value.isdigit()):
         return None
-    if len(value) > len(str(ID_MAX)):
+    digits = value.lstrip("0")  # leading zeros never make a number larger
+    if not digits or len(digits) > len(str(ID_MAX)):
         return None
-    number = int(value)
-    return number if 0 < number <= ID_MAX else None
+    number = int(digits)
+    return number if number <= ID_MAX else None
 
 
 @dataclass(frozen=True)
@@ -542,11 +547,21 @@ class ConversationView(LockedDownView):
 
 class _AwareTimeFilter:
     """A Flask-Admin date-time filter whose typed time (in ``AICONVOS_TIMEZONE``) is compared
-    as the aware UTC time the column stores."""
+    as the aware UTC time the column stores.
+
+    A time at the very start or end of the calendar whose UTC time falls off it (year 1 east of
+    Greenwich, year 9999 west of it) is the calendar's first or last moment, which every stored
+    time compares with as it would with the typed one.
+    """
 
     def clean(self, value: str) -> datetime:
         typed = super().clean(value)  # type: ignore[misc]
-        return typed.replace(tzinfo=ZoneInfo(get_state().timezone)).astimezone(UTC)
+        local = typed.replace(tzinfo=ZoneInfo(get_state().timezone))
+        try:
+            return local.astimezone(UTC)
+        except OverflowError:
+            ahead_of_utc = (local.utcoffset() or timedelta(0)) > timedelta(0)
+            return (datetime.min if ahead_of_utc else datetime.max).replace(tzinfo=UTC)
 
 
 class LoggedAfter(_AwareTimeFilter, DateTimeGreaterFilter):
@@ -562,6 +577,23 @@ def _logged_params(view: Any, context: Any, model: AccessLogEntry, name: str) ->
     string's escapes), masked like every other screen for an operator without the PII role."""
     shown = " & ".join(f"{key}={value}" for key, value in parse_qsl(model.params or ""))
     return masking.mask_text(shown) if get_state().access.masks_pii(current_user()) else shown
+
+
+class _NoNulFilter:
+    """A text filter refusing a value with a NUL character (PostgreSQL cannot compare one): it
+    is an invalid value, flashed and left out as Flask-Admin does with any other."""
+
+    def validate(self, value: str) -> bool:
+        return "\x00" not in value and super().validate(value)  # type: ignore[misc]
+
+
+class _FilterConverter(FilterConverter):
+    """Flask-Admin's filters for the access log's columns, their text filters refusing NUL."""
+
+    strings = tuple(
+        type(f.__name__, (_NoNulFilter, f), {"__module__": __name__})
+        for f in FilterConverter.strings
+    )
 
 
 class AccessLogView(LockedDownView):
@@ -594,6 +626,7 @@ class AccessLogView(LockedDownView):
         LoggedAfter(AccessLogEntry.at, "When"),
         LoggedBefore(AccessLogEntry.at, "When"),
     )
+    filter_converter = _FilterConverter()
     column_formatters: ClassVar[dict[str, Any]] = {
         "at": lambda view, context, model, name: rendering.time_tag(
             model.at, timezone=get_state().timezone, now=get_state().clock()

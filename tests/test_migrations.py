@@ -7,9 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import Result
 from support.hosts import reset_tables
+from support.http import as_user, soup
 
 from flask_aiconvos import migration
-from flask_aiconvos.models import metadata
+from flask_aiconvos.models import ID_MAX, AccessLogEntry, metadata
 from flask_aiconvos.search_index import managed_elsewhere
 
 
@@ -90,3 +91,101 @@ def test_cli_db_upgrade_and_seed(app, db):
         )
         == 12
     )
+
+
+ID_COLUMNS = [
+    ("aiconvos_conversation", "id"),
+    ("aiconvos_message", "id"),
+    ("aiconvos_message", "conversation_id"),
+    ("aiconvos_conversion", "id"),
+    ("aiconvos_conversion", "conversation_id"),
+    ("aiconvos_inbox_item", "id"),
+    ("aiconvos_inbox_item", "conversation_id"),
+    ("aiconvos_ticket", "id"),
+    ("aiconvos_ticket", "conversation_id"),
+    ("aiconvos_access_log", "id"),
+    ("aiconvos_access_log", "conversation_id"),
+]
+
+
+def _id_types(engine: sa.Engine) -> set[str]:
+    """The types of every id column (and, on PostgreSQL, of the sequences behind the ids)."""
+    inspector = sa.inspect(engine)
+    types = {
+        str(column["type"])
+        for table, name in ID_COLUMNS
+        for column in inspector.get_columns(table)
+        if column["name"] == name
+    }
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            types |= {
+                f"sequence {data_type}"
+                for (data_type,) in connection.execute(
+                    sa.text(
+                        "SELECT data_type FROM information_schema.sequences "
+                        "WHERE sequence_name LIKE 'aiconvos_%'"
+                    )
+                )
+            }
+    return types
+
+
+def _take_the_id_below(engine: sa.Engine, conversation_id: int, largest: int) -> None:
+    """Make the next conversation's id ``largest``: the sequence (PostgreSQL), or a copy of a
+    conversation as the newest rowid (SQLite)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('aiconvos_conversation', 'id'), :n)"),
+                {"n": largest - 1},
+            )
+            return
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_conversation (id, channel, origin, started_at, "
+                "last_activity_at, search_text) SELECT :n, channel, origin, started_at, "
+                "last_activity_at, search_text FROM aiconvos_conversation WHERE id = :id"
+            ),
+            {"n": largest - 1, "id": conversation_id},
+        )
+
+
+def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("0004", engine=engine)
+    before = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk one")
+    aiconvos.add_message(before.id, sender="customer", body="Is the desk free?")
+    db.session.remove()
+    small = {"INTEGER"} | ({"sequence integer"} if engine.dialect.name == "postgresql" else set())
+    assert _id_types(engine) == small
+
+    migration.upgrade("0005", engine=engine)
+    wide = {"BIGINT", "sequence bigint"} if engine.dialect.name == "postgresql" else {"INTEGER"}
+    assert _id_types(engine) == wide
+    migration.downgrade("0004", engine=engine)
+    assert _id_types(engine) == small
+    migration.upgrade("head", engine=engine)
+    assert _id_types(engine) == wide
+
+    # Rows and the search index survive; the next conversation can take the largest id.
+    _take_the_id_below(engine, before.id, ID_MAX)
+    largest = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk max")
+    assert largest.id == ID_MAX
+    aiconvos.add_message(ID_MAX, sender="customer", body="A desk, at the largest id")
+    aiconvos.record_conversion(ID_MAX, kind="booking", target_id=7)
+    db.session.remove()
+    client = app.test_client()
+    page = soup(client.get("/admin/ai-conversations/?search=desk", headers=as_user("viewer")))
+    found = {int(tr["data-conversation-id"]) for tr in page.select("tr[data-conversation-id]")}
+    assert {before.id, ID_MAX} <= found
+    details = client.get(f"/admin/ai-conversations/details/?id={ID_MAX}", headers=as_user("viewer"))
+    assert details.status_code == 200
+    assert "A desk, at the largest id" in details.get_data(as_text=True)
+    too_large = f"/admin/ai-conversations/details/?id={ID_MAX + 1}"
+    assert client.get(too_large, headers=as_user("viewer")).status_code == 404
+    logged = db.session.scalars(
+        sa.select(AccessLogEntry.conversation_id).where(AccessLogEntry.conversation_id == ID_MAX)
+    ).all()
+    assert logged == [ID_MAX]
