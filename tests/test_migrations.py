@@ -185,6 +185,7 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     assert "A desk, at the largest id" in details.get_data(as_text=True)
     too_large = f"/admin/ai-conversations/details/?id={ID_MAX + 1}"
     assert client.get(too_large, headers=as_user("viewer")).status_code == 404
+    assert aiconvos.flush_access_log()
     logged = db.session.scalars(
         sa.select(AccessLogEntry.conversation_id).where(AccessLogEntry.conversation_id == ID_MAX)
     ).all()
