@@ -239,6 +239,24 @@ def scenarios(
         ("search_subject", f"Search, subject word “{SUBJECT_WORD}”", *search(SUBJECT_WORD)),
         ("search_common", f"Search, common word “{COMMON_WORD}” (stress)", *search(COMMON_WORD)),
         (
+            "trends_this_month",
+            "List, This month, with previous-month tiles and the day-by-day chart",
+            OURS + "?range=this_month",
+            PLAIN + "?" + urlencode({started: between}),
+        ),
+        (
+            "metrics_json",
+            "metrics.json, This month (metrics, previous month, comparison, series)",
+            OURS + "metrics.json?range=this_month",
+            "",
+        ),
+        (
+            "metrics_json_all",
+            "metrics.json, All time (series by month)",
+            OURS + "metrics.json",
+            "",
+        ),
+        (
             "timeline",
             "Timeline of a 2,000-message conversation (first screen)",
             OURS + f"details/?id={long_id}",
@@ -670,7 +688,7 @@ def main(argv: list[str] | None = None) -> int:
             row.note = f"{counts[key]:,} matches"
         print(f"{label} …", file=sys.stderr, flush=True)
         row.ours = measure(app, engine, ours_url, repeat=args.repeat, budget=args.budget)
-        if not args.no_plain:
+        if not args.no_plain and plain_url:  # metrics.json has no plain counterpart
             row.plain = measure(app, engine, plain_url, repeat=args.repeat, budget=args.budget)
         report.rows.append(row)
         print(f"  ours {_ms(row.ours)}  plain {_ms(row.plain)}", file=sys.stderr, flush=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -267,13 +267,24 @@ def _within(column: Any, span: Span) -> ColumnElement[bool]:
     return and_(*parts) if parts else true()
 
 
+class ChannelTotal(NamedTuple):
+    """One channel's figures over a range: conversations, how many have each kind, and when the
+    earliest and latest of them started, to the start of their counter's period (UTC)."""
+
+    channel: str
+    conversations: int
+    conversions: dict[str, int]
+    first: datetime | None = None
+    last: datetime | None = None
+
+
 def channel_totals(
     session: Session,
     *,
     tenant: str | None,
     started_from: datetime | None,
     started_to: datetime | None,
-) -> list[tuple[str, int, dict[str, int]]]:
+) -> list[ChannelTotal]:
     """Per channel: conversations that started in the range and, per conversion kind, how many
     of them have one; for one tenant or (``None``) all. One statement."""
     kinds = values(ConversionKind)
@@ -290,15 +301,21 @@ def channel_totals(
             counter.channel,
             func.sum(counter.conversations),
             *(func.sum(getattr(counter, KIND_COLUMNS[kind])) for kind in kinds),
+            func.min(counter.period_start),
+            func.max(counter.period_start),
         ).where(or_(*periods_where))
         if tenant is not None:
             stmt = stmt.where(counter.tenant == tenant)
         parts.append(stmt.group_by(counter.channel))
     if pieces.raw:
         c = Conversation
-        stmt = select(c.channel, func.count(), *(having_kind(kind) for kind in kinds)).where(
-            or_(*(_within(c.started_at, span) for span in pieces.raw))
-        )
+        stmt = select(
+            c.channel,
+            func.count(),
+            *(having_kind(kind) for kind in kinds),
+            func.min(c.started_at),
+            func.max(c.started_at),
+        ).where(or_(*(_within(c.started_at, span) for span in pieces.raw)))
         if tenant is not None:
             stmt = stmt.where(c.tenant == tenant)
         parts.append(stmt.group_by(c.channel))
@@ -306,12 +323,21 @@ def channel_totals(
         return []
     query = parts[0] if len(parts) == 1 else union_all(*parts)
     merged: dict[str, list[int]] = {}
+    spans: dict[str, list[datetime]] = {}
     for row in session.execute(query):
         totals = merged.setdefault(row[0], [0] * (1 + len(kinds)))
-        for index, value in enumerate(row[1:]):
+        for index, value in enumerate(row[1 : 2 + len(kinds)]):
             totals[index] += int(value or 0)
+        if row[-2] is not None:
+            spans.setdefault(row[0], []).extend(row[-2:])
     return [
-        (channel, totals[0], dict(zip(kinds, totals[1:], strict=True)))
+        ChannelTotal(
+            channel,
+            totals[0],
+            dict(zip(kinds, totals[1:], strict=True)),
+            min(spans[channel]) if spans.get(channel) else None,
+            max(spans[channel]) if spans.get(channel) else None,
+        )
         for channel, totals in merged.items()
         if totals[0]
     ]

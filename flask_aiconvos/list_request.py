@@ -69,7 +69,7 @@ def _parse_day(name: str, value: str) -> date:
         raise BadListArgument(f"{name} must be a date as YYYY-MM-DD, got {value[:40]!r}") from None
 
 
-def _local_midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
+def local_midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
     """Midnight starting ``day`` in ``zone``, in UTC, moved onto the span conversations can
     start in (which selects the same ones); off the scale: no bound."""
     if day is None:
@@ -127,8 +127,8 @@ def parse_list_args(
         range=preset,
         date_from=date_from,
         date_to=date_to,
-        started_from=_local_midnight(date_from, zone),
-        started_to=_local_midnight(day_after, zone),
+        started_from=local_midnight(date_from, zone),
+        started_to=local_midnight(day_after, zone),
         tenant=tenant,
     )
 

@@ -145,6 +145,10 @@ class Overview:
     metrics: list[Metric]
     tabs: list[Tab]
     by_channel: list[ChannelFigures] = field(default_factory=list)
+    #: When the view's earliest and latest conversations started, at most a UTC month early
+    #: (the start of the counter period holding them); ``None`` without conversations.
+    first_start: datetime | None = None
+    last_start: datetime | None = None
 
     @property
     def all_channels(self) -> ChannelFigures:
@@ -171,9 +175,7 @@ def percent(count: int, total: int) -> float:
     return round(100.0 * count / total, 1) if total else 0.0
 
 
-def _channel_totals(
-    session: Session, filters: ListFilters
-) -> list[tuple[str, int, dict[str, int]]]:
+def _channel_totals(session: Session, filters: ListFilters) -> list[counters.ChannelTotal]:
     """Per channel: conversations of the view (the tab aside) and how many have each kind.
 
     Without a search the write-time counters answer (``counters``); a search counts its rows.
@@ -187,20 +189,42 @@ def _channel_totals(
         )
     kinds = values(ConversionKind)
     stmt = (
-        select(Conversation.channel, func.count(), *(counters.having_kind(kind) for kind in kinds))
+        select(
+            Conversation.channel,
+            func.count(),
+            *(counters.having_kind(kind) for kind in kinds),
+            func.min(Conversation.started_at),
+            func.max(Conversation.started_at),
+        )
         .where(*conditions(filters, with_channel=False, indexed=_indexed(session, filters)))
         .group_by(Conversation.channel)
     )
     return [
-        (row[0], int(row[1]), {kind: int(row[2 + i]) for i, kind in enumerate(kinds)})
+        counters.ChannelTotal(
+            row[0],
+            int(row[1]),
+            {kind: int(row[2 + i]) for i, kind in enumerate(kinds)},
+            row[-2],
+            row[-1],
+        )
         for row in session.execute(stmt)
     ]
 
 
 def overview(session: Session, filters: ListFilters) -> Overview:
+    found = _channel_totals(session, filters)
     by_channel = [
-        ChannelFigures(channel=channel, conversations=count, conversions=conversions)
-        for channel, count, conversions in _channel_totals(session, filters)
+        ChannelFigures(
+            channel=fig.channel, conversations=fig.conversations, conversions=fig.conversions
+        )
+        for fig in found
+    ]
+    starts = [
+        moment
+        for fig in found
+        if filters.channel is None or fig.channel == filters.channel
+        for moment in (fig.first, fig.last)
+        if moment is not None
     ]
     order = {channel: i for i, channel in enumerate(values(Channel))}
     by_channel.sort(key=lambda fig: order.get(fig.channel, len(order)))
@@ -224,7 +248,14 @@ def overview(session: Session, filters: ListFilters) -> Overview:
         Tab(ch, CHANNEL_TAB_LABELS[ch], counts.get(ch, 0), filters.channel == ch)
         for ch in tab_channels
     ]
-    return Overview(total=total, metrics=metrics, tabs=tabs, by_channel=by_channel)
+    return Overview(
+        total=total,
+        metrics=metrics,
+        tabs=tabs,
+        by_channel=by_channel,
+        first_start=min(starts, default=None),
+        last_start=max(starts, default=None),
+    )
 
 
 # --- the page of rows ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, request, stream_with_context
+from flask import Response, abort, current_app, jsonify, request, stream_with_context
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import (
@@ -37,6 +37,7 @@ from . import (
     remote_images,
     rendering,
     security_headers,
+    trends,
     vocab,
 )
 from .access import current_user
@@ -45,16 +46,20 @@ from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters,
 from .models import ID_MAX, AccessLogEntry, Conversation, Message
 from .search_text import clean_search
 from .state import get_state
+from .trends import CHART_KINDS, Trends
 from .vocab import CONVERSION_STYLES, ConversionKind
 
 #: The endpoints this view serves on purpose; everything else Flask-Admin registers is refused.
-SERVED_ENDPOINTS = frozenset({"index_view", "details_view", "export_csv", "export_jsonl"})
+SERVED_ENDPOINTS = frozenset(
+    {"index_view", "details_view", "export_csv", "export_jsonl", "metrics_json"}
+)
 #: The conversion rates the channel comparison shows, in the order of the metrics.
 COMPARISON_KINDS = (
     ConversionKind.BOOKING,
     ConversionKind.CUSTOMER,
     ConversionKind.TOUR,
     ConversionKind.CONTRACT,
+    ConversionKind.DAY_PASS,
 )
 #: The list's order when the query string names none: newest activity first.
 DEFAULT_SORT = ("last_activity_at", True)
@@ -88,6 +93,8 @@ class ListPage:
     request: ListRequest
     overview: queries.Overview
     badges: Mapping[int, list[BadgeView]]
+    #: The previous period's figures and the activity chart.
+    trends: Trends
     sort_column: str
     sort_descending: bool
     page_size: int
@@ -102,6 +109,7 @@ class ListPage:
     comparison_kinds: tuple[tuple[str, str], ...] = tuple(
         (kind.value, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
     )
+    chart_kinds: tuple[str, ...] = CHART_KINDS
 
     @property
     def filters(self) -> ListFilters:
@@ -375,6 +383,13 @@ class ConversationView(LockedDownView):
         except BadListArgument as error:
             abort(400, description=str(error))
         overview = queries.overview(state.db.session, list_request.filters)
+        figures = trends.trends(
+            state.db.session,
+            list_request.filters,
+            overview,
+            timezone=state.timezone,
+            now=state.clock(),
+        )
         sort_column, descending = self.sort_order(list_request)
         count, rows = self.get_list(
             list_request.page,
@@ -388,6 +403,7 @@ class ConversationView(LockedDownView):
         page = ListPage(
             request=list_request,
             overview=overview,
+            trends=figures,
             badges={
                 conversation_id: badge_views(badges)
                 for conversation_id, badges in queries.badges_for(state.db.session, rows).items()
@@ -458,6 +474,36 @@ class ConversationView(LockedDownView):
             now=state.clock(),
         )
         return total, rows
+
+    # --- metrics for dashboards -----------------------------------------------------------
+
+    @expose("/metrics.json")
+    def metrics_json(self) -> Any:
+        """The list's metrics, previous period, channel comparison and chart series as JSON:
+        the list's parameters, role and tenant scope; no identifiers in it."""
+        state = get_state()
+        try:
+            list_request = self.list_request()
+        except BadListArgument as error:
+            response = jsonify({"error": str(error)})
+            response.status_code = 400
+            return response
+        overview = queries.overview(state.db.session, list_request.filters)
+        figures = trends.trends(
+            state.db.session,
+            list_request.filters,
+            overview,
+            timezone=state.timezone,
+            now=state.clock(),
+        )
+        audit.record(
+            audit.SEARCH if list_request.filters.search else audit.LIST, extra={"format": "json"}
+        )
+        response = jsonify(
+            trends.as_json(list_request.filters, overview, figures, timezone=state.timezone)
+        )
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     # --- export ---------------------------------------------------------------------------
 

@@ -148,23 +148,25 @@ class ConversionStyle:
     metric_label: str
     colour: str
     css_class: str
+    #: The exact colour of the badge, and of the kind in the charts (white text passes AA on it).
+    hex: str = "#495057"
 
 
 CONVERSION_STYLES: dict[str, ConversionStyle] = {
     ConversionKind.TOUR: ConversionStyle(
-        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour"
+        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour", "#6f42c1"
     ),
     ConversionKind.CUSTOMER: ConversionStyle(
-        "Customer", "New customers", "green", "aiconvos-badge-customer"
+        "Customer", "New customers", "green", "aiconvos-badge-customer", "#1e7e34"
     ),
     ConversionKind.CONTRACT: ConversionStyle(
-        "Contract", "Contracts created", "blue", "aiconvos-badge-contract"
+        "Contract", "Contracts created", "blue", "aiconvos-badge-contract", "#0056b3"
     ),
     ConversionKind.BOOKING: ConversionStyle(
-        "Booking", "Bookings created", "orange", "aiconvos-badge-booking"
+        "Booking", "Bookings created", "orange", "aiconvos-badge-booking", "#b85c00"
     ),
     ConversionKind.DAY_PASS: ConversionStyle(
-        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass"
+        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass", "#137a70"
     ),
 }
 

@@ -23,6 +23,7 @@ from flask_aiconvos.access import AccessPolicy, default_role_checker, is_safe_li
 LIST = "/admin/ai-conversations/"
 DETAILS = "/admin/ai-conversations/details/"
 EXPORTS = ("/admin/ai-conversations/export.csv", "/admin/ai-conversations/export.jsonl")
+METRICS_JSON = "/admin/ai-conversations/metrics.json"
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 CONVERSION_KINDS = ("tour", "customer", "contract", "booking", "day_pass")
 
@@ -147,6 +148,7 @@ def test_default_checker_gates_the_pages(build, monkeypatch, name, user, status)
     app, _ = build()
     client = app.test_client()
     assert client.get(LIST, headers=as_user(name)).status_code == status
+    assert client.get(METRICS_JSON, headers=as_user(name)).status_code == status
     assert client.get(DETAILS, query_string={"id": 1}, headers=as_user(name)).status_code == (
         404 if status == 200 else status
     )
@@ -255,6 +257,9 @@ def test_no_role_is_403_everywhere_and_reveals_nothing(app, client, aiconvos):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Secret")
     answers = [
         client.get(LIST, headers=as_user(user)),
+        client.get(METRICS_JSON, headers=as_user(user)),
+        client.get(METRICS_JSON, headers=as_user("export_only")),
+        client.get(METRICS_JSON, query_string={"range": "bad"}, headers=as_user(user)),
         client.get(DETAILS, query_string={"id": conv.id}, headers=as_user(user)),
         client.get(DETAILS, query_string={"id": conv.id + 1000}, headers=as_user(user)),
         client.get(DETAILS, query_string={"id": "abc"}, headers=as_user(user)),
@@ -265,9 +270,9 @@ def test_no_role_is_403_everywhere_and_reveals_nothing(app, client, aiconvos):
             for path in EXPORTS
         ),
     ]
-    assert [a.status_code for a in answers] == [403] * 10
+    assert [a.status_code for a in answers] == [403] * 13
     assert len({a.get_data() for a in answers}) == 1
-    assert b"Secret" not in answers[1].get_data()
+    assert b"Secret" not in answers[4].get_data()
 
 
 # --- the menu ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The channel comparison on the list page: one row per channel, conversations and four rates."""
+"""The channel comparison on the list page: one row per channel, conversations and five rates,
+each with a compact bar."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from support.hosts import FIXED_NOW
 from support.listing import converted, list_page, query_of, start
 
 from flask_aiconvos import AIConversations
+from flask_aiconvos.vocab import CONVERSION_STYLES
 
-RATE_KINDS = ["booking", "customer", "tour", "contract"]
+RATE_KINDS = ["booking", "customer", "tour", "contract", "day_pass"]
 
 
 def comparison(page) -> dict[str, dict]:
@@ -55,6 +57,7 @@ def test_one_row_per_channel_with_its_rates(client, seeded) -> None:
         "customer": (0.0, 0),
         "tour": (25.0, 1),
         "contract": (0.0, 0),
+        "day_pass": (0.0, 0),
     }
     assert table["chat"] == {
         "conversations": 3,
@@ -62,8 +65,10 @@ def test_one_row_per_channel_with_its_rates(client, seeded) -> None:
         "customer": (0.0, 0),
         "tour": (0.0, 0),
         "contract": (33.3, 1),
+        "day_pass": (0.0, 0),
     }
     assert table["voice"]["customer"] == (100.0, 1)
+    assert table["voice"]["day_pass"] == (100.0, 1)
     assert table["email"]["tour"] == (50.0, 1)
     assert table["all"] == {
         "conversations": 10,
@@ -71,6 +76,7 @@ def test_one_row_per_channel_with_its_rates(client, seeded) -> None:
         "customer": (10.0, 1),
         "tour": (20.0, 2),
         "contract": (10.0, 1),
+        "day_pass": (10.0, 1),
     }
 
 
@@ -85,6 +91,7 @@ def test_cells_show_rate_and_count_and_mark_the_best_rate(client, seeded) -> Non
         "New customers",
         "Tours scheduled",
         "Contracts created",
+        "Day passes",
     ]
     whatsapp = page.select_one('tr[data-comparison-channel="whatsapp"]')
     booking = whatsapp.select_one('[data-rate="booking"]')
@@ -93,7 +100,24 @@ def test_cells_show_rate_and_count_and_mark_the_best_rate(client, seeded) -> Non
         td["data-rate"]: td.find_parent("tr")["data-comparison-channel"]
         for td in page.select("tbody .aiconvos-best-rate")
     }
-    assert best == {"booking": "whatsapp", "customer": "voice", "tour": "email", "contract": "chat"}
+    assert best == {
+        "booking": "whatsapp",
+        "customer": "voice",
+        "tour": "email",
+        "contract": "chat",
+        "day_pass": "voice",
+    }
+
+
+def test_each_rate_has_a_bar_as_long_as_the_rate_in_the_badge_colour(client, seeded) -> None:
+    page = list_page(client)
+
+    for td in page.select("table.aiconvos-comparison [data-rate]"):
+        bar = td.select_one("svg.aiconvos-rate-bar")
+        assert bar is not None and bar["aria-hidden"] == "true"
+        filled = bar.select("rect")[1]
+        assert float(filled["width"]) == float(td["data-percent"])
+        assert filled["fill"] == CONVERSION_STYLES[td["data-rate"]].hex
 
 
 def test_the_comparison_ignores_the_tab_and_marks_it(client, seeded) -> None:

@@ -11,8 +11,9 @@ from support.sql import count_queries
 
 from flask_aiconvos import AIConversations
 
-#: The grouped overview (metrics, tabs, comparison, total), the page of rows, the page's badges.
-MAX_STATEMENTS = 3
+#: The grouped overview (metrics, tabs, comparison, total), the trends (chart and previous
+#: period), the page of rows, the page's badges.
+MAX_STATEMENTS = 4
 
 
 def seed(aiconvos: AIConversations, count: int, offset: int = 0) -> None:
@@ -74,9 +75,9 @@ def test_the_statement_count_does_not_grow_with_page_size_or_data(
                 statements, rows = statements_for(client, db.engine, **params)
                 if rows:
                     counts[(data_size, page_size, repr(params))] = len(statements)
-                else:  # a page past the end needs only the overview
+                else:  # a page past the end needs only the overview and the trends
                     assert params == {"page": "1"} and data_size <= page_size
-                    assert len(statements) == 1
+                    assert len(statements) == 2
 
     seed(aiconvos, 5)
     measure(5)
@@ -110,7 +111,7 @@ def test_a_page_without_conversions_skips_the_badge_query(
     statements, rows = statements_for(client, db.engine)
 
     assert rows == 4
-    assert len(statements) == 2
+    assert len(statements) == 3
     assert not any("aiconvos_conversion" in s for s in statements)
 
 

@@ -15,6 +15,7 @@ SERVED = {
     "aiconvos.details_view",
     "aiconvos.export_csv",
     "aiconvos.export_jsonl",
+    "aiconvos.metrics_json",
 }
 EXPORTS = {"aiconvos.export_csv", "aiconvos.export_jsonl"}
 USERS = [None, "nobody", "export_only", "viewer", "admin", "tenant_b", "exporter", "exporter_b"]

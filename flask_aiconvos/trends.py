@@ -1,0 +1,489 @@
+"""Trends: the list's figures for the period before its range, and its activity chart.
+
+**Previous period** (``previous_days``): with a range bounded at both ends, the same figures for
+the period just before it, in ``AICONVOS_TIMEZONE``: This month → the whole of last month; Last
+month → the whole month before it; Today, Last 7 days and a custom range → as many days, ending
+the day before the range starts. Every other filter (tab, search, tenant scope) is kept.
+
+**Activity chart** (``chart_buckets``): the conversations that started per local day (ranges of
+at most ``MAX_DAY_BUCKETS`` days, bounded at both ends) or per local month (longer ranges; All
+time and open-ended ranges run from the month of the view's first conversation to now), and how
+many of them have each conversion kind (the metrics' cohort rule: a conversion recorded later
+still counts in the bucket its conversation started in).
+
+**One statement** (``trends``) answers the previous period and every bucket, whatever the length
+of the range. Each bucket and the previous period is a span of UTC instants between two local
+midnights; ``counters.split`` covers each with whole UTC months and days of the write-time
+counters and raw part-days of the conversations. A counter row or a conversation is labelled
+with the span holding it in SQL, by a balanced ``CASE`` over the spans' UTC bounds (its depth is
+log₂ of their number), and the statement groups by label and channel. The labels are exact in
+any zone, DST changes included, because the bounds are computed by ``zoneinfo`` for each local
+midnight. In UTC every bucket is made of counter rows. In another zone a local day never covers
+a whole UTC day, so day buckets are counted from the conversations (only inside the chart's
+window, at most twice ``MAX_DAY_BUCKETS`` days, through the ``started_at`` index), and month
+buckets from the counters plus the part-days at their edges. With a search (or a blank tenant,
+which the counters cannot tell apart) every figure is counted from the matching conversations,
+still in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from . import counters, queries, search_index
+from .list_request import ListFilters, local_midnight
+from .models import Conversation, ConversationCounter
+from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
+
+#: The longest range (in days) the chart shows day by day; longer ones are shown by month.
+MAX_DAY_BUCKETS = 62
+#: The most months one chart shows (the latest ones, when a range or the data spans more).
+MAX_MONTH_BUCKETS = 600
+DAY, MONTH = "day", "month"
+FIRST_MONTH = date(EARLIEST_YEAR - 1, 12, 1)
+LAST_MONTH = date(LATEST_YEAR + 1, 1, 1)
+#: The label of the previous period among the statement's spans.
+PREVIOUS = "previous"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Conversations, and how many of them have each conversion kind."""
+
+    conversations: int = 0
+    conversions: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return self.conversions.get(kind, 0)
+
+    def metric_count(self, key: str) -> int:
+        """The figure of a metric (``total``, ``bookings``, …)."""
+        if key == "total":
+            return self.conversations
+        return self.count(next(kind for kind, name in METRIC_KEYS.items() if name == key))
+
+    def metric_percent(self, key: str) -> float | None:
+        if key == "total":
+            return None
+        return queries.percent(self.metric_count(key), self.conversations)
+
+    def as_metrics(self) -> dict[str, int]:
+        """``{"count": n, "tours": …, "bookings": …, …}`` (the chart table's and JSON's keys)."""
+        return {"count": self.conversations} | {
+            METRIC_KEYS[kind]: self.count(kind) for kind in CHART_KINDS
+        }
+
+
+#: The conversion kinds of the chart, in the order of its table's columns.
+CHART_KINDS: tuple[str, ...] = (
+    ConversionKind.TOUR,
+    ConversionKind.BOOKING,
+    ConversionKind.CUSTOMER,
+    ConversionKind.CONTRACT,
+    ConversionKind.DAY_PASS,
+)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bar of the chart: a local day (``YYYY-MM-DD``) or month (``YYYY-MM``)."""
+
+    label: str
+    first_day: date
+    last_day: date
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Period:
+    """The period before the list's range (local days, inclusive) and its figures."""
+
+    date_from: date
+    date_to: date
+    description: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one metric compares with the previous period."""
+
+    key: str
+    previous_count: int
+    previous_percent: float | None
+    #: This period's count minus the previous one's.
+    difference: int
+    #: This period's percentage minus the previous one's, in points (rates only).
+    points: float | None
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.difference > 0 else "down" if self.difference < 0 else "same"
+
+
+@dataclass(frozen=True)
+class Trends:
+    grain: str | None
+    series: list[Bucket]
+    previous: Period | None
+
+    @property
+    def highest(self) -> int:
+        """The largest count of any bucket (the chart's scale), at least 1."""
+        return max((bucket.figures.conversations for bucket in self.series), default=0) or 1
+
+    def change(self, metric: queries.Metric) -> Change | None:
+        """How ``metric`` compares with the previous period (``None``: no previous period)."""
+        if self.previous is None:
+            return None
+        before = self.previous.figures
+        previous_percent = before.metric_percent(metric.key)
+        points = None
+        if metric.percent is not None and previous_percent is not None:
+            points = round(metric.percent - previous_percent, 1)
+        previous_count = before.metric_count(metric.key)
+        return Change(
+            metric.key, previous_count, previous_percent, metric.count - previous_count, points
+        )
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def previous_days(filters: ListFilters) -> tuple[date, date, str] | None:
+    """The local days of the period before a bounded range, and how the page names it."""
+    if filters.date_from is None or filters.date_to is None:
+        return None
+    try:
+        if filters.range in ("this_month", "last_month"):
+            end = filters.date_from - timedelta(days=1)
+            name = "last month" if filters.range == "this_month" else "the month before"
+            return end.replace(day=1), end, name
+        days = (filters.date_to - filters.date_from).days + 1
+        end = filters.date_from - timedelta(days=1)
+        if filters.range == "today":
+            name = "yesterday"
+        else:
+            name = "the day before" if days == 1 else f"the {days} days before"
+        return filters.date_from - timedelta(days=days), end, name
+    except OverflowError:
+        return None
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def chart_buckets(
+    filters: ListFilters,
+    zone: ZoneInfo,
+    *,
+    today: date,
+    first: datetime | None,
+    last: datetime | None,
+) -> tuple[str | None, list[tuple[str, date, date]], bool, bool]:
+    """The chart's buckets as ``(label, first day, last day)``, with the grain, and whether
+    empty buckets at the start (an open start) and after ``today`` (an open end) are dropped.
+
+    ``first``/``last`` bound when the view's conversations started (UTC, possibly early).
+    """
+    low, high = filters.date_from, filters.date_to
+    if low is not None and high is not None and (high - low).days < MAX_DAY_BUCKETS:
+        days = [low + timedelta(days=n) for n in range((high - low).days + 1)]
+        return DAY, [(day.isoformat(), day, day) for day in days], False, False
+    data_low = _month(first.astimezone(zone).date()) if first is not None else None
+    data_high = None
+    if last is not None:
+        upper = counters.next_month(counters.month_start(last))
+        data_high = _month(upper.astimezone(zone).date())
+    start = _month(low) if low is not None else data_low
+    if high is not None:
+        end: date | None = _month(high)
+    elif data_high is not None:
+        end = max(data_high, _month(today))
+    else:
+        end = None
+    if start is None or end is None:
+        return MONTH, [], low is None, high is None
+    # Local months conversations can start in (the stored span, a day either side for zones).
+    start, end = max(start, FIRST_MONTH), min(end, LAST_MONTH)
+    if _months_between(start, end) > MAX_MONTH_BUCKETS and data_low is not None:
+        start = max(start, data_low)
+        if data_high is not None:
+            end = min(end, max(data_high, _month(today)))
+    if start > end:
+        return MONTH, [], low is None, high is None
+    if _months_between(start, end) > MAX_MONTH_BUCKETS:
+        start = _add_months(end, 1 - MAX_MONTH_BUCKETS)
+    buckets = []
+    month = start
+    while month <= end:
+        first_day = max(month, low) if low is not None else month
+        last_day = counters.next_month(month) - timedelta(days=1)
+        if high is not None:
+            last_day = min(last_day, high)
+        buckets.append((month.strftime("%Y-%m"), first_day, last_day))
+        month = counters.next_month(month)
+    return MONTH, buckets, low is None, high is None
+
+
+# --- the one statement ----------------------------------------------------------------------
+
+
+def _label_of(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """SQL: the index ``i`` with ``bounds[i] <= column < bounds[i + 1]``, for a value inside
+    ``[bounds[0], bounds[-1])``, as a balanced ``CASE`` (depth log₂ of the spans)."""
+
+    def between(low: int, high: int) -> Any:
+        if high - low == 1:
+            return literal_column(str(low), Integer)
+        middle = (low + high) // 2
+        return case((column < bounds[middle], between(low, middle)), else_=between(middle, high))
+
+    return between(0, len(bounds) - 1)
+
+
+def _merged(spans: list[counters.Span]) -> list[counters.Span]:
+    """Adjacent spans joined (fewer conditions for the same rows)."""
+    joined: list[counters.Span] = []
+    for span in sorted(spans, key=lambda s: (s[0] is not None, s[0])):
+        if joined and joined[-1][1] is not None and joined[-1][1] == span[0]:
+            joined[-1] = (joined[-1][0], span[1])
+        else:
+            joined.append(span)
+    return joined
+
+
+def _within(column: Any, span: counters.Span) -> ColumnElement[bool]:
+    low, high = span
+    parts = []
+    if low is not None:
+        parts.append(column >= low)
+    if high is not None:
+        parts.append(column < high)
+    return and_(*parts)
+
+
+def _statement(
+    session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
+) -> Any:
+    """The grouped statement: (span index, channel, conversations, one column per kind)."""
+    bounds = [spans[0][0], *(high for _, high in spans)]
+    kinds = values(ConversionKind)
+    c = Conversation
+    if filters.search_words or not counters.usable_for(filters.tenant):
+        unranged = replace(filters, started_from=None, started_to=None)
+        where = queries.conditions(
+            unranged,
+            with_channel=False,
+            indexed=bool(filters.search_words) and search_index.enabled(session),
+        )
+        label = _label_of(c.started_at, bounds).label("bucket")
+        return (
+            select(label, c.channel, func.count(), *(counters.having_kind(k) for k in kinds))
+            .where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
+            .group_by(literal_column("bucket"), c.channel)
+        )
+    pieces = [counters.split(low, high) for low, high in spans]
+    months = _merged([p.months for p in pieces if p.months is not None])
+    days = _merged([span for p in pieces for span in p.days])
+    raw = _merged([span for p in pieces for span in p.raw])
+    parts = []
+    counter: Any = ConversationCounter
+    periods = [
+        and_(counter.grain == grain, _within(counter.period_start, span))
+        for grain, group in ((counters.MONTH, months), (counters.DAY, days))
+        for span in group
+    ]
+    if periods:
+        stmt = select(
+            _label_of(counter.period_start, bounds).label("bucket"),
+            counter.channel,
+            func.sum(counter.conversations),
+            *(func.sum(getattr(counter, counters.KIND_COLUMNS[k])) for k in kinds),
+        ).where(or_(*periods))
+        if filters.tenant is not None:
+            stmt = stmt.where(counter.tenant == filters.tenant)
+        parts.append(stmt.group_by(literal_column("bucket"), counter.channel))
+    if raw:
+        stmt = select(
+            _label_of(c.started_at, bounds).label("bucket"),
+            c.channel,
+            func.count(),
+            *(counters.having_kind(k) for k in kinds),
+        ).where(or_(*(_within(c.started_at, span) for span in raw)))
+        if filters.tenant is not None:
+            stmt = stmt.where(c.tenant == filters.tenant)
+        parts.append(stmt.group_by(literal_column("bucket"), c.channel))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def trends(
+    session: Session,
+    filters: ListFilters,
+    overview: queries.Overview,
+    *,
+    timezone: str,
+    now: datetime,
+) -> Trends:
+    """The previous period's figures and the chart's buckets for the list's view: one
+    statement (none when there is nothing to count)."""
+    zone = ZoneInfo(timezone)
+    grain, wanted, open_start, open_end = chart_buckets(
+        filters,
+        zone,
+        today=now.astimezone(zone).date(),
+        first=overview.first_start,
+        last=overview.last_start,
+    )
+    # Spans of UTC instants, in order, each with what it counts (a bucket's index, the
+    # previous period, or nothing: a gap between them).
+    keyed: list[tuple[Any, datetime, datetime]] = []
+    before = previous_days(filters)
+    if before is not None:
+        low = local_midnight(before[0], zone)
+        high = local_midnight(before[1] + timedelta(days=1), zone)
+        if low is not None and high is not None and low < high:
+            keyed.append((PREVIOUS, low, high))
+    for index, (_, first_day, last_day) in enumerate(wanted):
+        low = local_midnight(first_day, zone)
+        high = local_midnight(last_day + timedelta(days=1), zone) if last_day < date.max else None
+        if low is not None and high is not None and low < high:
+            keyed.append((index, low, high))
+    spans: list[tuple[datetime, datetime]] = []
+    keys: list[Any] = []
+    for key, low, high in keyed:
+        if spans and spans[-1][1] < low:
+            spans.append((spans[-1][1], low))
+            keys.append(None)
+        if spans and spans[-1][1] > low:  # a clamped bound: never counted twice
+            low = spans[-1][1]
+            if low >= high:
+                continue
+        spans.append((low, high))
+        keys.append(key)
+    found: dict[Any, list[int]] = {}
+    width = 1 + len(values(ConversionKind))
+    counted = [(low, high) for (low, high), key in zip(spans, keys, strict=True) if key is not None]
+    stmt = _statement(session, filters, spans) if counted else None
+    if stmt is not None:
+        for row in session.execute(stmt):
+            key = keys[int(row[0])]
+            if key is None or (filters.channel is not None and row[1] != filters.channel):
+                continue
+            totals = found.setdefault(key, [0] * width)
+            for position, value in enumerate(row[2:]):
+                totals[position] += int(value or 0)
+
+    def figures(key: Any) -> Figures:
+        totals = found.get(key, [0] * width)
+        return Figures(totals[0], dict(zip(values(ConversionKind), totals[1:], strict=True)))
+
+    series = [
+        Bucket(label, first_day, last_day, figures(index))
+        for index, (label, first_day, last_day) in enumerate(wanted)
+    ]
+    today_month = now.astimezone(zone).date().replace(day=1)
+    if open_start:
+        while series and not series[0].figures.conversations:
+            series.pop(0)
+    if open_end:
+        while (
+            series and not series[-1].figures.conversations and series[-1].first_day > today_month
+        ):
+            series.pop()
+    previous = None
+    if before is not None:
+        previous = Period(before[0], before[1], before[2], figures(PREVIOUS))
+    return Trends(grain=grain, series=series, previous=previous)
+
+
+# --- the JSON for dashboards ----------------------------------------------------------------
+
+
+def as_json(
+    filters: ListFilters, overview: queries.Overview, found: Trends, *, timezone: str
+) -> dict[str, Any]:
+    """``metrics.json``: the tiles, the previous period, the channel comparison and the chart
+    series, with the metric keys of the page's hooks (``bookings``, ``day_passes``, …)."""
+    metrics: dict[str, dict[str, Any]] = {}
+    total_change = None
+    for metric in overview.metrics:
+        change = found.change(metric)
+        if metric.key == "total":
+            total_change = change
+            continue
+        entry: dict[str, Any] = {"label": metric.label, "count": metric.count}
+        entry["percent"] = metric.percent
+        if change is not None:
+            entry["previous_count"] = change.previous_count
+            entry["previous_percent"] = change.previous_percent
+            entry["change"] = change.difference
+            entry["change_points"] = change.points
+        metrics[metric.key] = entry
+    answer: dict[str, Any] = {
+        "range": {
+            "range": filters.range,
+            "from": filters.date_from.isoformat() if filters.date_from else None,
+            "to": filters.date_to.isoformat() if filters.date_to else None,
+            "timezone": timezone,
+        },
+        "channel": filters.channel or "all",
+        "search": filters.search,
+        "total": overview.total,
+    }
+    if total_change is not None and found.previous is not None:
+        answer["previous_total"] = total_change.previous_count
+        answer["previous"] = {
+            "from": found.previous.date_from.isoformat(),
+            "to": found.previous.date_to.isoformat(),
+            "total": total_change.previous_count,
+        }
+    else:
+        answer["previous"] = None
+    answer["metrics"] = metrics
+    answer["channels"] = [
+        {
+            "channel": fig.channel,
+            "label": fig.label,
+            "conversations": fig.conversations,
+            **{
+                METRIC_KEYS[kind]: {"count": fig.count(kind), "percent": fig.rate(kind)}
+                for kind in METRIC_KEYS
+            },
+        }
+        for fig in overview.by_channel
+    ]
+    answer["grain"] = found.grain
+    answer["series"] = [
+        {"bucket": bucket.label, **bucket.figures.as_metrics()} for bucket in found.series
+    ]
+    return answer
