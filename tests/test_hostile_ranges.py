@@ -263,6 +263,41 @@ def test_list_date_ranges(host, zone, first, last):
     assert ids == ([host.conversation_id] if low <= started <= high else []), query
 
 
+@EXAMPLES
+@given(
+    zone=st.sampled_from(ZONES), first=st.one_of(st.none(), DAYS), last=st.one_of(st.none(), DAYS)
+)
+def test_metrics_json_date_ranges(host, zone, first, last):
+    """The dashboards' endpoint reads the list's range the same way, previous period and chart
+    buckets included, up to the ends of the calendar."""
+    app, _ = host.apps[zone]
+    query = {}
+    if first is not None:
+        query["from"] = first.isoformat()
+    if last is not None:
+        query["to"] = last.isoformat()
+    response = app.test_client().get(
+        LIST + "metrics.json", query_string=query, headers=as_user(PAGE_USER)
+    )
+    assert response.status_code == 200, query
+    started = FIXED_NOW.astimezone(ZoneInfo(zone)).date()
+    low, high = first or date.min, last or date.max
+    if first is not None and last is not None and first > last:
+        low, high = last, first
+    assert response.get_json()["total"] == (1 if low <= started <= high else 0), query
+
+
+@EXAMPLES
+@given(name=st.sampled_from(["page", "sort", "desc"]), text=NUMBER_TEXT)
+def test_metrics_json_numbers(host, name, text):
+    response = host.app.test_client().get(
+        LIST + "metrics.json", query_string={name: text}, headers=as_user(PAGE_USER)
+    )
+    assert response.status_code in (200, 400), (name, shown(text))
+    if response.status_code == 200:
+        assert response.get_json()["total"] == 1
+
+
 # --- the timeline -------------------------------------------------------------------------------
 
 
