@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from flask_aiconvos import counters, migration, rendering, search_index
 from flask_aiconvos.models import PREVIEW_MAX, metadata
+from flask_aiconvos.record_format import format_time
 from flask_aiconvos.search_text import build_search_text
 from flask_aiconvos.vocab import ConversionKind, values
 
@@ -570,6 +571,46 @@ def rendered(body: str, content_format: str) -> tuple[str, str | None]:
     html = rendering.render_body(body, content_format, engine="nh3")
     preview = rendering.preview_text(body, content_format, limit=PREVIEW_MAX) or None
     return html, preview
+
+
+def import_record(plan: ConversationPlan, *, external_id: str | None = None) -> dict[str, Any]:
+    """The import record (JSON Lines format) of a plan: what a host would export from its own
+    system."""
+    return {
+        "external_id": external_id,
+        "channel": plan.channel,
+        "origin": plan.origin,
+        "subject": plan.subject,
+        "customer_id": plan.customer_id,
+        "customer_name": plan.customer_name,
+        "customer_company": plan.customer_company,
+        "external_identifier": plan.external_identifier,
+        "started_at": format_time(plan.started_at),
+        "tenant": plan.tenant,
+        "messages": [
+            {
+                "sender": m.sender,
+                "body": m.body,
+                "content_format": m.content_format,
+                "via": m.via,
+                "sent_at": format_time(m.sent_at),
+                "external_id": m.external_id,
+            }
+            for m in plan.messages
+        ],
+        "conversions": [
+            {"kind": kind, "target_id": target, "occurred_at": format_time(occurred)}
+            for kind, target, occurred in plan.conversions
+        ],
+        "inbox_items": [
+            {"item_id": item, "status": status, "title": title}
+            for item, status, title, _ in plan.inbox_items
+        ],
+        "tickets": [
+            {"ticket_id": ticket, "subject": subject, "escalated_at": format_time(at)}
+            for ticket, subject, at in plan.tickets
+        ],
+    }
 
 
 @dataclass

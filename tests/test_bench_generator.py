@@ -20,6 +20,7 @@ from flask_aiconvos.models import metadata
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import import_speed
 from bench.generate import Generator, load, replay
 
 CONVERSATIONS = 60
@@ -123,3 +124,13 @@ def test_generator_is_deterministic_and_varied():
     for plan in first:
         times = [message.sent_at for message in plan.messages]
         assert times == sorted(times) and (not times or times[-1] <= FIXED_NOW)
+
+
+def test_the_import_benchmark_leaves_the_database_as_it_was(app, db, database_url):
+    load(db.engine, Generator(30, seed=5, now=FIXED_NOW, years=0.5))
+    before = _tables(db.engine)
+    result = import_speed.measure(database_url, new=12, seed=3)
+    assert result["stored_before"] == 30 and result["conversations"] == 12
+    assert result["messages"] > 12 and result["floor_s"] > 0 and result["import_s"] > 0
+    db.session.remove()
+    assert _tables(db.engine) == before
