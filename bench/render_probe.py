@@ -10,9 +10,11 @@ largest size, and ends with the worst shapes.
     python -m bench.render_probe --quick          # 25k … 200k characters
     python -m bench.render_probe --shape 'md:' --engine bleach
 
-Each shape runs in a child process that is killed when one rendering takes longer than
-``--limit`` seconds, so a quadratic shape costs the probe ``--limit`` seconds, not hours; its
-larger sizes are then shown as ``>limit``.
+A child process times the shapes in turn and is killed when one rendering takes longer than
+``--limit`` seconds (a new one goes on with the next shape), so a quadratic shape costs the
+probe ``--limit`` seconds, not hours; its larger sizes are then shown as ``>limit``. Growth is
+the geometric mean of the ratios per doubling from the first time above ``--floor`` (below it
+timer noise dominates) to the last, with the worst single doubling beside it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from flask_aiconvos import rendering
 from flask_aiconvos.recording import DEFAULT_MAX_BODY_CHARS
@@ -202,11 +205,12 @@ def sizes(largest: int, count: int) -> list[int]:
 
 
 def _time_one(shape: Shape, length: int, engine: str) -> float:
+    """The best of up to three renderings (fewer once they add up to 0.2 s)."""
     text = body(shape, length)
     best = float("inf")
     spent = 0.0
     runs = 0
-    while runs < 1 or (runs < 5 and spent < 0.3):
+    while runs < 1 or (runs < 3 and spent < 0.2):
         start = time.perf_counter()
         rendering.render_body(text, shape.content_format, engine=engine)
         elapsed = time.perf_counter() - start
@@ -216,60 +220,90 @@ def _time_one(shape: Shape, length: int, engine: str) -> float:
     return best
 
 
-def child(name: str, lengths: list[int], engine: str) -> None:
-    shape = next(s for s in shapes() if s.name == name)
-    rendering.render_body(body(shape, 1000), shape.content_format, engine=engine)  # warm up
-    for length in lengths:
-        print(json.dumps([length, _time_one(shape, length, engine)]), flush=True)
+def child(names: list[str], lengths: list[int], engine: str) -> None:
+    """Time ``names`` in order, one line per rendering: ``[shape index, length, seconds]``."""
+    by_name = {shape.name: shape for shape in shapes()}
+    for index, name in enumerate(names):
+        shape = by_name[name]
+        rendering.render_body(body(shape, 1000), shape.content_format, engine=engine)  # warm up
+        for length in lengths:
+            print(json.dumps([index, length, _time_one(shape, length, engine)]), flush=True)
 
 
-def _lines(stream) -> Iterator[str]:
+def _lines(stream: IO[str]) -> Iterator[str]:
     yield from iter(stream.readline, "")
 
 
-def measure(shape: Shape, lengths: list[int], engine: str, limit: float) -> list[float | None]:
-    """Seconds per length (``None``: beyond ``limit``), each shape in its own process."""
-    command = [
-        sys.executable, "-m", "bench.render_probe", "--child", shape.name, "--engine", engine,
-        "--sizes", ",".join(map(str, lengths)),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    lines: queue.Queue[str | None] = queue.Queue()
+def measure(
+    selected: list[Shape], lengths: list[int], engine: str, limit: float
+) -> Iterator[tuple[Shape, list[float | None]]]:
+    """Seconds per length for each shape (``None``: beyond ``limit``).
 
-    def read() -> None:
-        assert process.stdout is not None
-        for line in _lines(process.stdout):
-            lines.put(line)
-        lines.put(None)
+    One child process times the shapes in turn; when a rendering takes longer than ``limit``
+    it is killed and a new one goes on with the next shape.
+    """
+    pending = list(selected)
+    while pending:
+        command = [
+            sys.executable, "-m", "bench.render_probe", "--child", "--engine", engine,
+            "--sizes", ",".join(map(str, lengths)),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(json.dumps([shape.name for shape in pending]))
+        process.stdin.close()
+        lines: queue.Queue[str | None] = queue.Queue()
 
-    threading.Thread(target=read, daemon=True).start()
-    results: dict[int, float] = {}
-    try:
+        def read(stream: IO[str] = process.stdout, out: queue.Queue[str | None] = lines) -> None:
+            for line in _lines(stream):
+                out.put(line)
+            out.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        results: dict[int, dict[int, float]] = {}
+        current = 0
         deadline = limit + 30  # the first answer also waits for the child's imports
-        while len(results) < len(lengths):
-            line = lines.get(timeout=deadline)
-            if line is None:
-                break
-            length, seconds = json.loads(line)
-            results[length] = seconds
-            deadline = limit
-    except queue.Empty:
-        pass
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-    return [results.get(length) for length in lengths]
+        try:
+            while True:
+                line = lines.get(timeout=deadline)
+                if line is None:
+                    break
+                index, length, seconds = json.loads(line)
+                results.setdefault(index, {})[length] = seconds
+                current = index
+                deadline = limit
+                if len(results[index]) == len(lengths):
+                    current = index + 1
+                    yield pending[index], [results[index][n] for n in lengths]
+                    if current == len(pending):
+                        break
+        except queue.Empty:
+            if current < len(pending):
+                got = results.get(current, {})
+                yield pending[current], [got.get(n) for n in lengths]
+                current += 1
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        pending = pending[current:]
 
 
-def growth(times: list[float | None], floor: float) -> float | None:
-    """The worst ratio between consecutive doublings whose smaller time is above ``floor``."""
-    ratios = [
+def growth(times: list[float | None], floor: float) -> tuple[float | None, float | None]:
+    """Growth per doubling between the first time above ``floor`` and the last one measured
+    (their ratio's geometric mean), and the worst single doubling among those."""
+    usable = [(i, t) for i, t in enumerate(times) if t is not None and t >= floor]
+    if len(usable) < 2:
+        return None, None
+    (first, low), (last, high) = usable[0], usable[-1]
+    steps = [
         b / a
-        for a, b in zip(times, times[1:], strict=False)
-        if a is not None and b is not None and a >= floor
+        for a, b in zip(times[first:last], times[first + 1 : last + 1], strict=False)
+        if a is not None and b is not None
     ]
-    return max(ratios) if ratios else None
+    return (high / low) ** (1 / (last - first)), max(steps)
 
 
 def _label(length: int) -> str:
@@ -282,6 +316,10 @@ def _label(length: int) -> str:
 
 def _cell(seconds: float | None, limit: float) -> str:
     return f">{limit:g}" if seconds is None else f"{seconds:.4f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _sortable(seconds: float | None) -> float:
@@ -307,57 +345,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default="nh3", choices=rendering.SANITIZER_ENGINES)
     parser.add_argument("--shape", default="", help="only shapes whose name matches this regex")
     parser.add_argument("--limit", type=float, default=10.0, help="seconds per rendering")
-    parser.add_argument("--floor", type=float, default=0.005, help="ignore ratios below this time")
+    parser.add_argument(
+        "--floor", type=float, default=0.02, help="growth ignores times below this (noise)"
+    )
     parser.add_argument("--all", action="store_true", help="print every shape, not only slow ones")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, [int(n) for n in args.sizes.split(",")], args.engine)
+        child(json.loads(sys.stdin.read()), [int(n) for n in args.sizes.split(",")], args.engine)
         return 0
     largest = args.largest or (200_000 if args.quick else DEFAULT_MAX_BODY_CHARS)
     lengths = sizes(largest, args.doublings + 1)
     selected = [s for s in shapes() if re.search(args.shape, s.name)]
     print(f"Machine: {machine()}; engine {args.engine}; {len(selected)} shapes", file=sys.stderr)
-    header = ["shape", *(_label(n) for n in lengths), "worst ×/doubling"]
-    rows: list[tuple[Shape, list[float | None], float | None]] = []
+    header = ["shape", *(_label(n) for n in lengths), "×/doubling", "worst step"]
+    rows: list[tuple[Shape, list[float | None], float | None, float | None]] = []
     started = time.perf_counter()
-    for shape in selected:
-        times = measure(shape, lengths, args.engine, args.limit)
-        ratio = growth(times, args.floor)
-        rows.append((shape, times, ratio))
+    for shape, times in measure(selected, lengths, args.engine, args.limit):
+        ratio, step = growth(times, args.floor)
+        rows.append((shape, times, ratio, step))
         shown = " ".join(_cell(t, args.limit) for t in times)
         print(f"  {shape.name}: {shown}  ×{ratio or 0:.2f}", file=sys.stderr, flush=True)
-    print(f"\nTotal {time.perf_counter() - started:.0f} s\n", file=sys.stderr)
+    took = time.perf_counter() - started
+    print(f"\nTotal {took:.0f} s\n", file=sys.stderr)
 
-    def slow(row: tuple[Shape, list[float | None], float | None]) -> bool:
-        _shape, times, ratio = row
-        return times[-1] is None or times[-1] > 0.25 or (ratio or 0) > 2.2
+    def slow(row: tuple[Shape, list[float | None], float | None, float | None]) -> bool:
+        times, ratio = row[1], row[2]
+        return times[-1] is None or times[-1] > 0.5 or (ratio or 0) > 2.2
 
     shown_rows = rows if args.all else [row for row in rows if slow(row)]
-    print(f"Engine `{args.engine}`, {machine()}. Seconds per rendering (best of up to 5).\n")
+    print(
+        f"Engine `{args.engine}`, {machine()}. Seconds per rendering (best of up to 3); "
+        f"growth per doubling from the first time ≥ {args.floor:g} s to the last; "
+        f"{len(rows)} shapes in {took:.0f} s.\n"
+    )
     print("| " + " | ".join(header) + " |")
     print("|---|" + "---:|" * (len(header) - 1))
-    for shape, times, ratio in shown_rows:
+    for shape, times, ratio, step in shown_rows:
         cells = [_cell(t, args.limit) for t in times]
-        print(f"| {shape.name} | " + " | ".join(cells) + f" | {ratio or 0:.2f} |")
+        print(f"| {shape.name} | " + " | ".join(cells) + f" | {_ratio(ratio)} | {_ratio(step)} |")
     if not args.all:
         print(
-            f"\n{len(rows) - len(shown_rows)} more shapes take ≤ 0.25 s at {_label(largest)} "
-            "and grow ≤ 2.2× per doubling (`--all` lists them)."
+            f"\n{len(rows) - len(shown_rows)} more shapes take ≤ 0.5 s at {_label(largest)} and "
+            "grow ≤ 2.2× per doubling (`--all` lists them)."
         )
     for content_format in rendering.CONTENT_FORMATS:
         of_format = [row for row in rows if row[0].content_format == content_format]
         if not of_format:
             continue
-        worst_time = max(
-            of_format, key=lambda row: float("inf") if row[1][-1] is None else row[1][-1]
-        )
+        worst_time = max(of_format, key=lambda row: _sortable(row[1][-1]))
         worst_ratio = max(of_format, key=lambda row: row[2] or 0)
         print(
             f"\n**{content_format}** ({len(of_format)} shapes): slowest at {_label(largest)}: "
             f"{worst_time[0].name} {_cell(worst_time[1][-1], args.limit)} s; "
-            f"worst growth: {worst_ratio[0].name} ×{worst_ratio[2] or 0:.2f} per doubling."
+            f"fastest growth: {worst_ratio[0].name} ×{_ratio(worst_ratio[2])} per doubling."
         )
     return 0
 

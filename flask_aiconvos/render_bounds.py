@@ -22,14 +22,25 @@ import re
 __all__ = ["html_depth"]
 
 _SPACE = "\t\n\f\r "
-#: ``<`` starting markup: a comment, a start or end tag, or a bogus comment / doctype.
-_MARKUP_RE = re.compile(r"<(?:(!--)|(/?)([A-Za-z][^\t\n\f\r />]*+)|([!?/]))")
-#: A tag's attributes as the standard's tokenizer reads them; never backtracks.
-_ATTRIBUTES_RE = re.compile(
-    r"""(?:[\t\n\f\r ]++|/(?!>)|=?[^\t\n\f\r />=]++"""
+#: ``<`` starting markup: a comment, a bogus comment / doctype, or a start or end tag with its
+#: attributes read as the standard's tokenizer reads them (an attribute name may start with
+#: ``=``, quoted values may hold ``>``, an unterminated one runs to the end). Never backtracks.
+_MARKUP_RE = re.compile(
+    r"<(?:(!--)|([!?]|/(?![A-Za-z]))|(/?)([A-Za-z][^\t\n\f\r />]*+)("
+    ""
+    r"""(?:[\t\n\f\r ]++|/(?!>)|(?:=[^\t\n\f\r />=]*+|[^\t\n\f\r />=]++)"""
     r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"""
-    r"""(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^\t\n\f\r >]++)?)?)*+(/?)(>?)"""
+    r"""(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^\t\n\f\r >]++)?)?)*+)(/?)(>?))"""
 )
+#: ``<`` that can start markup; any other ``<`` is text.
+_MARKUP_START_RE = re.compile(r"<[A-Za-z!?/]")
+#: More start tags than this (one per twenty characters of the largest body) and the body is
+#: not modelled further: it counts as too deep. Sanitising and unwrapping tables cost tens of
+#: microseconds per element; real email has a tag every 20 to 40 characters.
+MAX_TAGS = 50_000
+#: More attributes than this on one tag count as too deep too: the parser checks every new
+#: attribute against the tag's others (quadratic in their number).
+MAX_ATTRIBUTES = 256
 _COMMENT_END_RE = re.compile(r"--!?>")
 _RAW_TEXT = frozenset(
     {"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"}
@@ -171,7 +182,13 @@ class _Model:
         return positions[-1] if positions else -1
 
     def last_of(self, names: tuple[str, ...] | frozenset[str]) -> int:
-        return max((self.last(name) for name in names), default=-1)
+        at = self.at
+        best = -1
+        for name in names:
+            positions = at.get(name)
+            if positions and positions[-1] > best:
+                best = positions[-1]
+        return best
 
     @staticmethod
     def top_of(positions: list[int]) -> int:
@@ -198,6 +215,7 @@ class _Model:
     def exceeded(self) -> bool:
         return (
             self.deepest > self.limit
+            or self.tags > MAX_TAGS
             or self.live_formatting > self.limit
             or self.reopened > self.reopen_budget + 2 * self.tags
         )
@@ -257,7 +275,7 @@ class _Model:
 
     def add_formatting(self, entry: _Entry, key: str) -> None:
         # Noah's Ark: at most three identical entries since the last marker.
-        same = [item for item in self.by_key[-1].get(key, ()) if item.live]
+        same = [item for item in self.by_key[-1].get(key, ()) if item.live]  # at most 4
         if len(same) >= 3:
             self.remove_formatting(same.pop(0))
         self.by_key[-1][key] = same
@@ -447,7 +465,8 @@ class _Model:
             self.reconstruct()  # block elements do not; what goes into them does
         entry = self.push(name)
         if name in _FORMATTING:
-            self.add_formatting(entry, name + " " + " ".join(attributes.split()))
+            key = name + " " + " ".join(attributes.split()) if attributes else name
+            self.add_formatting(entry, key)
         elif name in ("applet", "marquee", "object", "template"):
             self.insert_marker()
 
@@ -531,19 +550,24 @@ def html_depth(html: str, *, limit: int, reopen_budget: int = 10_000) -> int:
     position = 0
     length = len(html)
     find = html.find
+    search_start = _MARKUP_START_RE.search
+    match_markup = _MARKUP_RE.match
     while position < length:
-        start = find("<", position)
-        if start < 0:
-            model.text()
+        found = search_start(html, position)
+        if found is None:
+            if model.off_stack:
+                model.text()
             break
-        if start > position:
+        start = found.start()
+        if start > position and model.off_stack:
             model.text()
-        match = _MARKUP_RE.match(html, start)
+        match = match_markup(html, start)
         if match is None:
-            model.text()
+            if model.off_stack:
+                model.text()
             position = start + 1
             continue
-        comment, closing, name, bogus = match.groups()
+        comment, bogus, closing, name, attributes, self_closing, end_of_tag = match.groups()
         if comment is not None:
             end = _COMMENT_END_RE.search(html, start + 2)
             if end is None:
@@ -551,24 +575,22 @@ def html_depth(html: str, *, limit: int, reopen_budget: int = 10_000) -> int:
             position = end.end()
             continue
         if bogus is not None:
-            if html.startswith("</>", start):
-                position = start + 3
-                continue
-            end = find(">", start)
+            end = find(">", start + 2) if html[start + 1 : start + 3] != "/>" else start + 2
             if end < 0:
                 break
             position = end + 1
             continue
-        attributes = _ATTRIBUTES_RE.match(html, match.end())
-        if attributes is None or not attributes.group(2):
+        if len(attributes) > 2 * MAX_ATTRIBUTES and len(attributes.split()) > MAX_ATTRIBUTES:
+            return limit + 1  # (even in a tag the document ends in: the parser reads it all)
+        if not end_of_tag:
             break  # the document ends inside the tag: the parser drops it
-        position = attributes.end()
+        position = match.end()
         name = name.lower()
         if closing:
             model.end_tag(name)
         else:
             html_mode = not model.foreign_mode()
-            model.start_tag(name, attributes.group(0), bool(attributes.group(1)))
+            model.start_tag(name, attributes, bool(self_closing))
             if html_mode and (model.last("select") < 0 or name == "script"):
                 if name == "plaintext":
                     break

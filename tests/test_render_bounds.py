@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flask_aiconvos import rendering
+from flask_aiconvos import render_bounds, rendering
 from flask_aiconvos.render_bounds import html_depth
 
 ENGINES = [pytest.param("nh3", id="nh3"), pytest.param("bleach", id="bleach")]
@@ -134,6 +134,18 @@ def test_a_document_ending_inside_a_tag_or_comment_adds_nothing() -> None:
     assert depth("<div>" * 3 + '<a href="' + "<div>" * 1000) == 3
     assert depth("<div>" * 3 + "<!--" + "<div>" * 1000) == 3
     assert depth("<div>" * 3 + "<textarea>" + "<div>" * 1000) == 4
+
+
+def test_attribute_names_starting_with_equals_do_not_hide_tags() -> None:
+    # ``<div =x>`` is a <div> with an attribute named "=x", as the standard tokenizes it.
+    assert depth("<div =x>" * 1000) == 1000
+    assert depth("<div a=>" * 1000) == 1000
+    assert depth('<div title="a>b">' * 1000) == 1000
+
+
+def test_more_tags_than_max_tags_go_past_the_limit() -> None:
+    assert html_depth("<br>" * render_bounds.MAX_TAGS, limit=LIMIT) <= LIMIT
+    assert html_depth("<br>" * (render_bounds.MAX_TAGS + 1), limit=LIMIT) > LIMIT
 
 
 def test_raw_text_is_markup_inside_svg() -> None:
