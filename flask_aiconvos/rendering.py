@@ -547,7 +547,7 @@ def _sanitize(html: str, engine: str, *, checked: bool = False) -> tuple[str, bo
     ``checked``: the HTML is known to nest shallowly (it is our own Markdown or text output).
     """
     if not checked and _too_deep(html):
-        return _clean(_text_to_html(html, linkify=False), engine), True
+        return _source_html(html), True
     first = _clean(html, engine, keep_role=True)
     if "<table" not in first:
         return first, False
@@ -659,10 +659,25 @@ class _Linker:
         return "".join(out)
 
 
-def _text_to_html(body: str, *, linkify: bool = True) -> str:
+#: How the sanitiser writes text back (html5ever's serialiser; the parser drops NUL in text).
+_SERIALISED_TEXT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\xa0": "&nbsp;", "\0": ""}
+)
+
+
+def _source_html(html: str) -> str:
+    """``html`` as escaped text in paragraphs and lines, exactly as the sanitiser would write
+    ``_text_to_html(html, linkify=False)``: that markup is ours (``<p>``, ``<br>``, text), so
+    it is written directly instead of being parsed again at several entities a tag."""
+    return _text_to_html(html, linkify=False, escape=lambda line: line.translate(_SERIALISED_TEXT))
+
+
+def _text_to_html(
+    body: str, *, linkify: bool = True, escape: Callable[[str], str] = htmllib.escape
+) -> str:
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     paragraphs = [block.strip("\n") for block in _BLANK_LINE_RE.split(text)]
-    line = _Linker().line if linkify else htmllib.escape
+    line = _Linker().line if linkify else escape
     return "\n".join(
         "<p>" + "<br>\n".join(line(part) for part in block.split("\n")) + "</p>"
         for block in paragraphs

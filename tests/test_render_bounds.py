@@ -246,3 +246,10 @@ def test_a_huge_run_without_spaces_still_gets_web_links() -> None:
     doc = soup(rendering.render_body(body, "text"))
     assert [a["href"] for a in doc.find_all("a")] == ["https://example.com/page"]
     assert doc.get_text() == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>&\"' \n\r\t\xa0\x01\x00ab/=é😀\u2028\x0c"))))
+def test_source_is_written_exactly_as_the_sanitiser_would_write_it(text: str) -> None:
+    expected = rendering._clean(rendering._text_to_html(text, linkify=False), "nh3")
+    assert rendering._source_html(text) == expected
