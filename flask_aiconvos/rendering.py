@@ -40,6 +40,7 @@ __all__ = [
     "LINK_REL",
     "LINK_TARGET",
     "MARKDOWN_MAX_MARKUP",
+    "MAX_AMPERSANDS",
     "MAX_LINKS",
     "MAX_NESTING",
     "POLICY_VERSION",
@@ -124,6 +125,11 @@ _LINKIFY_AVAILABLE = importlib.util.find_spec("linkify_it") is not None
 #: worse). No real message nests anywhere near this deep (``render_bounds`` counts a layout
 #: table as one level); a body that does is shown as escaped source instead, in linear time.
 MAX_NESTING = 400
+#: html5ever's time grows faster than linearly with the number of character references (and
+#: bare ``&``) in a document: an HTML body with more ``&`` than this is shown as source, and a
+#: text body is written without links (both directly, without parsing). Real email has a few
+#: hundred, a thousand in a long newsletter.
+MAX_AMPERSANDS = 50_000
 #: At most this many links are made from the addresses in a text body (linkify-it costs tens of
 #: microseconds per address found); the rest of the body stays plain text.
 MAX_LINKS = 1000
@@ -145,8 +151,8 @@ _MARKDOWN_BRACKET_WEIGHT = 5
 #: without linkify.
 _MARKDOWN_MAX_LINK_HINTS = 2000
 _SOURCE_NOTE = (
-    "<p><em>Shown as source: this message’s HTML nests too deeply or re-opens too many "
-    "elements to be displayed.</em></p>\n"
+    "<p><em>Shown as source: this message’s HTML nests too deeply or holds too much "
+    "markup to be displayed.</em></p>\n"
 )
 _PLAIN_NOTE = (
     "<p><em>Shown as plain text: this message has too much Markdown markup to be "
@@ -531,8 +537,8 @@ def sanitize_html(html: str, *, engine: str = "nh3") -> str:
 
     Layout tables are unwrapped between two passes: the first pass gives a canonical tree to
     inspect (with ``role`` kept on tables), the second makes the engine's output the final word.
-    A body a parser would nest deeper than ``MAX_NESTING`` is shown as escaped source after a
-    note, in linear time.
+    A body a parser would nest deeper than ``MAX_NESTING``, or with more than
+    ``MAX_AMPERSANDS`` ``&``, is shown as escaped source after a note, in linear time.
     """
     _check_engine(engine)
     if not html:
@@ -546,7 +552,7 @@ def _sanitize(html: str, engine: str, *, checked: bool = False) -> tuple[str, bo
 
     ``checked``: the HTML is known to nest shallowly (it is our own Markdown or text output).
     """
-    if not checked and _too_deep(html):
+    if not checked and (html.count("&") > MAX_AMPERSANDS or _too_deep(html)):
         return _source_html(html), True
     first = _clean(html, engine, keep_role=True)
     if "<table" not in first:
@@ -659,17 +665,25 @@ class _Linker:
         return "".join(out)
 
 
-#: How the sanitiser writes text back (html5ever's serialiser; the parser drops NUL in text).
-_SERIALISED_TEXT = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\xa0": "&nbsp;", "\0": ""}
-)
+def _serialised_text(text: str) -> str:
+    """Text as the sanitiser writes it back (html5ever's serialiser; the parser drops NUL)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\xa0", "&nbsp;").replace("\0", "")
 
 
 def _source_html(html: str) -> str:
     """``html`` as escaped text in paragraphs and lines, exactly as the sanitiser would write
     ``_text_to_html(html, linkify=False)``: that markup is ours (``<p>``, ``<br>``, text), so
     it is written directly instead of being parsed again at several entities a tag."""
-    return _text_to_html(html, linkify=False, escape=lambda line: line.translate(_SERIALISED_TEXT))
+    return _text_to_html(html, linkify=False, escape=_serialised_text)
+
+
+def _plain_html(body: str, engine: str) -> str:
+    """A text body as safe HTML: sanitised with its links, or, past ``MAX_AMPERSANDS``, written
+    directly without links (html5ever slows down faster than linearly on masses of ``&amp;``)."""
+    if body.count("&") > MAX_AMPERSANDS:
+        return _source_html(body)
+    return _sanitize(_text_to_html(body), engine, checked=True)[0]
 
 
 def _text_to_html(
@@ -705,11 +719,11 @@ def render_body(body: str, content_format: str, *, engine: str = "nh3") -> str:
 def _render(body: str, content_format: str, engine: str) -> tuple[str, str]:
     """The sanitised HTML of a (valid, non-empty) body, and the note to show before it."""
     if content_format == "text":
-        return _sanitize(_text_to_html(body), engine, checked=True)[0], ""
+        return _plain_html(body, engine), ""
     if content_format == "markdown":
         rendered = _render_markdown(body)
         if rendered is None:
-            return _sanitize(_text_to_html(body), engine, checked=True)[0], _PLAIN_NOTE
+            return _plain_html(body, engine), _PLAIN_NOTE
         return _sanitize(rendered, engine, checked=True)[0], ""
     safe, as_source = _sanitize(body, engine)
     return safe, _SOURCE_NOTE if as_source else ""

@@ -87,6 +87,26 @@ def test_hostile_html_is_shown_as_source_after_a_note(unit: str, engine: str) ->
     assert rendering.html_to_markdown(body) is None
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_html_with_masses_of_character_references_is_shown_as_source(engine: str) -> None:
+    body = "<b>fish &amp; chips</b> " * (rendering.MAX_AMPERSANDS // 4) + "&" * 50_000
+    doc = soup(rendering.render_body(body, "html", engine=engine))
+    note, source = doc.find_all("p", recursive=False)
+    assert "shown as source" in note.get_text().lower()
+    assert source.get_text() == body
+    few = soup(rendering.render_body("<b>fish &amp; chips</b>", "html", engine=engine))
+    assert few.find("b").get_text() == "fish & chips"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_text_with_masses_of_ampersands_keeps_its_text_without_links(engine: str) -> None:
+    body = "see https://example.com/?a=1&b=2 " + "& " * rendering.MAX_AMPERSANDS
+    doc = soup(rendering.render_body(body, "text", engine=engine))
+    assert doc.find("a") is None
+    assert doc.get_text() == body
+    assert doc.find("em") is None  # text stays text: no note
+
+
 def test_the_note_is_not_part_of_previews_or_search_text() -> None:
     body = "<rt>" * (2 * LIMIT) + "tail"
     assert rendering.preview_text(body, "html").startswith("<rt><rt>")
@@ -180,7 +200,7 @@ def test_the_model_never_sees_far_less_nesting_than_the_parser(units: list[str],
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("unit", ["[", "![", "*a", "_a ", "a\n", "[a](", "`a"])
+@pytest.mark.parametrize("unit", ["[", "![", "*a", "_a ", "a\n", "[a](", "`a", "&", "&#"])
 def test_markdown_with_too_much_markup_is_plain_text_after_a_note(unit: str, engine: str) -> None:
     body = unit * (rendering.MARKDOWN_MAX_MARKUP + 1)
     doc = soup(rendering.render_body(body, "markdown", engine=engine))
