@@ -292,16 +292,20 @@ def measure(
 
 
 def growth(times: list[float | None], floor: float) -> tuple[float | None, float | None]:
-    """Growth per doubling between the first time above ``floor`` and the last one measured
-    (their ratio's geometric mean), and the worst single doubling among those."""
-    usable = [(i, t) for i, t in enumerate(times) if t is not None and t >= floor]
-    if len(usable) < 2:
+    """Growth per doubling from the first time above ``floor`` to the last one measured (the
+    geometric mean of the ratios, so one noisy doubling does not decide), and the worst
+    single doubling in that range."""
+    measured = [i for i, t in enumerate(times) if t is not None]
+    above = [i for i in measured if (times[i] or 0) >= floor]
+    if not above or measured[-1] <= above[0]:
         return None, None
-    (first, low), (last, high) = usable[0], usable[-1]
+    first, last = above[0], measured[-1]
+    low, high = times[first], times[last]
+    assert low is not None and high is not None
     steps = [
         b / a
         for a, b in zip(times[first:last], times[first + 1 : last + 1], strict=False)
-        if a is not None and b is not None
+        if a is not None and b is not None and a > 0
     ]
     return (high / low) ** (1 / (last - first)), max(steps)
 
