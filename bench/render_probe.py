@@ -322,6 +322,11 @@ def _cell(seconds: float | None, limit: float) -> str:
     return f">{limit:g}" if seconds is None else f"{seconds:.4f}"
 
 
+def _markdown_text(text: str) -> str:
+    """``text`` for a Markdown table cell: every ASCII punctuation Markdown uses, escaped."""
+    return re.sub(r"([\\`*_\[\]<>|~#!&])", r"\\\1", text).replace("\n", "\\n")
+
+
 def _ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -388,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|" + "---:|" * (len(header) - 1))
     for shape, times, ratio, step in shown_rows:
         cells = [_cell(t, args.limit) for t in times]
-        print(f"| {shape.name} | " + " | ".join(cells) + f" | {_ratio(ratio)} | {_ratio(step)} |")
+        cells += [_ratio(ratio), _ratio(step)]
+        print(f"| {_markdown_text(shape.name)} | " + " | ".join(cells) + " |")
     if not args.all:
         print(
             f"\n{len(rows) - len(shown_rows)} more shapes take ≤ 0.5 s at {_label(largest)} and "

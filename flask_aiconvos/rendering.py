@@ -141,7 +141,7 @@ _LINK_HINT_RE = re.compile(r"[@.:]")
 _SPACE_RUN_RE = re.compile(r"\s+")
 #: markdown-it-py spends tens of microseconds on every bracket, emphasis delimiter, backtick,
 #: entity and line (some grow faster than linearly in a paragraph): a Markdown body with more
-#: of them than this is shown as plain text (paragraphs, line breaks and links kept).
+#: of them than this is shown as plain text (paragraphs and line breaks kept, no links).
 MARKDOWN_MAX_MARKUP = 10_000
 #: Characters markdown-it-py does work for, counted against ``MARKDOWN_MAX_MARKUP``; brackets
 #: cost the most and count five times.
@@ -723,7 +723,7 @@ def _render(body: str, content_format: str, engine: str) -> tuple[str, str]:
     if content_format == "markdown":
         rendered = _render_markdown(body)
         if rendered is None:
-            return _plain_html(body, engine), _PLAIN_NOTE
+            return _source_html(body), _PLAIN_NOTE
         return _sanitize(rendered, engine, checked=True)[0], ""
     safe, as_source = _sanitize(body, engine)
     return safe, _SOURCE_NOTE if as_source else ""
