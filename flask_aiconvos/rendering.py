@@ -28,6 +28,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from .render_bounds import html_depth
 from .vocab import CONTENT_FORMATS, MONTH_ABBREVIATIONS, WEEKDAY_ABBREVIATIONS
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "IMAGE_URL_SCHEMES",
     "LINK_REL",
     "LINK_TARGET",
+    "MARKDOWN_MAX_MARKUP",
+    "MAX_AMPERSANDS",
+    "MAX_LINKS",
     "MAX_NESTING",
     "POLICY_VERSION",
     "SANITIZER_ENGINES",
@@ -56,7 +60,7 @@ __all__ = [
 
 #: Stored beside every rendered body: bump it whenever the policy or the pipeline changes, so
 #: bodies rendered under an older policy are rendered again instead of being trusted.
-POLICY_VERSION: int = 1
+POLICY_VERSION: int = 2
 
 SANITIZER_ENGINES: tuple[str, ...] = ("nh3", "bleach")
 
@@ -117,20 +121,43 @@ _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 _LINKIFY_AVAILABLE = importlib.util.find_spec("linkify_it") is not None
 
 #: HTML parsers check scopes by walking the stack of open elements, so nesting costs time
-#: quadratically (html5ever: ~12 s for 50,000 nested ``<div>``; html5lib: worse). No real message
-#: nests anywhere near this deep; a body that does is shown as escaped source instead.
+#: quadratically (html5ever: a minute for 200,000 characters of nested ``<rt>``; html5lib:
+#: worse). No real message nests anywhere near this deep (``render_bounds`` counts a layout
+#: table as one level); a body that does is shown as escaped source instead, in linear time.
 MAX_NESTING = 400
-_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
-#: Elements that never stay open around what follows (void), or that the parser closes by
-#: itself (optional end tags): they do not deepen the tree.
-_NON_NESTING = frozenset(
-    {
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "image", "keygen", "html", "head", "body", "p", "li", "dt",
-        "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption", "option",
-        "optgroup", "rb", "rt", "rtc", "rp",
-    }
-)  # fmt: skip
+#: html5ever's time grows faster than linearly with the number of character references (and
+#: bare ``&``) in a document: an HTML body with more ``&`` than this is shown as source, and a
+#: text body is written without links (both directly, without parsing). Real email has a few
+#: hundred, a thousand in a long newsletter.
+MAX_AMPERSANDS = 50_000
+#: At most this many links are made from the addresses in a text body (linkify-it costs tens of
+#: microseconds per address found); the rest of the body stays plain text.
+MAX_LINKS = 1000
+#: Text is linkified in pieces of about this many characters (cut at spaces), and a run longer
+#: than ``_LINKIFY_MAX_RUN`` without a space only gets http(s)/mailto links (a linear pattern).
+_LINKIFY_CHUNK = 2000
+_LINKIFY_MAX_RUN = 8000
+_LINK_HINT_RE = re.compile(r"[@.:]")
+_SPACE_RUN_RE = re.compile(r"\s+")
+#: markdown-it-py spends tens of microseconds on every bracket, emphasis delimiter, backtick,
+#: entity and line (some grow faster than linearly in a paragraph): a Markdown body with more
+#: of them than this is shown as plain text (paragraphs and line breaks kept, no links).
+MARKDOWN_MAX_MARKUP = 10_000
+#: Characters markdown-it-py does work for, counted against ``MARKDOWN_MAX_MARKUP``; brackets
+#: cost the most and count five times.
+_MARKDOWN_MARKUP = "*_~`<>&\\|#\n"
+_MARKDOWN_BRACKET_WEIGHT = 5
+#: Above this many candidate addresses (``@``, ``://``, ``www.``, dots) Markdown is rendered
+#: without linkify.
+_MARKDOWN_MAX_LINK_HINTS = 2000
+_SOURCE_NOTE = (
+    "<p><em>Shown as source: this message’s HTML nests too deeply or holds too much "
+    "markup to be displayed.</em></p>\n"
+)
+_PLAIN_NOTE = (
+    "<p><em>Shown as plain text: this message has too much Markdown markup to be "
+    "formatted.</em></p>\n"
+)
 
 
 class ConversionFailed(ValueError):
@@ -491,18 +518,9 @@ def _unwrap_layout_tables(safe_html: str, *, self_closing: bool = False) -> str:
 # Public rendering API
 
 
-def _nesting_depth(html: str) -> int:
-    """An upper estimate of how deep ``html`` nests, in one linear scan without parsing."""
-    depth = deepest = 0
-    for match in _TAG_RE.finditer(html):
-        if match.group(2).lower() in _NON_NESTING:
-            continue
-        if match.group(1):
-            depth = max(depth - 1, 0)
-        else:
-            depth += 1
-            deepest = max(deepest, depth)
-    return deepest
+def _too_deep(html: str) -> bool:
+    """Whether an HTML parser would nest ``html`` deeper than ``MAX_NESTING`` (one linear scan)."""
+    return html_depth(html, limit=MAX_NESTING) > MAX_NESTING
 
 
 def _valid_text(text: str) -> str:
@@ -519,18 +537,27 @@ def sanitize_html(html: str, *, engine: str = "nh3") -> str:
 
     Layout tables are unwrapped between two passes: the first pass gives a canonical tree to
     inspect (with ``role`` kept on tables), the second makes the engine's output the final word.
-    A body nested deeper than ``MAX_NESTING`` is shown as escaped source, in linear time.
+    A body a parser would nest deeper than ``MAX_NESTING``, or with more than
+    ``MAX_AMPERSANDS`` ``&``, is shown as escaped source after a note, in linear time.
     """
     _check_engine(engine)
     if not html:
         return ""
-    html = _valid_text(html)
-    if _nesting_depth(html) > MAX_NESTING:
-        return _clean(_text_to_html(html), engine)
+    safe, as_source = _sanitize(_valid_text(html), engine)
+    return _SOURCE_NOTE + safe if as_source else safe
+
+
+def _sanitize(html: str, engine: str, *, checked: bool = False) -> tuple[str, bool]:
+    """Sanitised ``html``, and whether it had to be shown as escaped source instead.
+
+    ``checked``: the HTML is known to nest shallowly (it is our own Markdown or text output).
+    """
+    if not checked and (html.count("&") > MAX_AMPERSANDS or _too_deep(html)):
+        return _source_html(html), True
     first = _clean(html, engine, keep_role=True)
     if "<table" not in first:
-        return first
-    return _clean(_unwrap_layout_tables(first), engine)
+        return first, False
+    return _clean(_unwrap_layout_tables(first), engine), False
 
 
 def _table_align(state: Any) -> None:
@@ -542,17 +569,35 @@ def _table_align(state: Any) -> None:
                 token.attrSet("align", style.split(":", 1)[1].strip())
 
 
-def _markdown() -> MarkdownIt:
-    md: MarkdownIt | None = getattr(_local, "markdown", None)
+def _markdown(*, linkify: bool = True) -> MarkdownIt:
+    name = "markdown" if linkify else "markdown_unlinked"
+    md: MarkdownIt | None = getattr(_local, name, None)
     if md is None:
         # One instance per thread: the linkify matcher keeps per-call state on the instance.
         # maxNesting 20 (commonmark's): markdown-it-py's link-label scan costs maxNesting steps
         # per unmatched "[", and chat messages need no more than ten levels of lists.
-        options = {"breaks": True, "linkify": _LINKIFY_AVAILABLE, "maxNesting": 20}
+        options = {"breaks": True, "linkify": linkify and _LINKIFY_AVAILABLE, "maxNesting": 20}
         md = MarkdownIt("js-default", options)
         md.core.ruler.push("aiconvos_table_align", _table_align)
-        _local.markdown = md
+        setattr(_local, name, md)
     return md
+
+
+def _markdown_markup(body: str) -> int:
+    """How much work markdown-it-py has in ``body``: its markup characters, brackets weighted."""
+    brackets = body.count("[") + body.count("]")
+    return sum(map(body.count, _MARKDOWN_MARKUP)) + _MARKDOWN_BRACKET_WEIGHT * brackets
+
+
+def _link_hints(body: str) -> int:
+    return body.count("@") + body.count("://") + body.count("www.") + body.count(".")
+
+
+def _render_markdown(body: str) -> str | None:
+    """Markdown rendered to (unsanitised) HTML, or ``None`` when it has too much markup."""
+    if _markdown_markup(body) > MARKDOWN_MAX_MARKUP:
+        return None
+    return _markdown(linkify=_link_hints(body) <= _MARKDOWN_MAX_LINK_HINTS).render(body)
 
 
 def _linkifier() -> Any:
@@ -568,33 +613,87 @@ def _link(url: str, text: str) -> str:
     return f'<a href="{htmllib.escape(url)}">{htmllib.escape(text)}</a>'
 
 
-def _linkify_line(line: str) -> str:
-    """Escape one line of plain text, turning http(s) and mailto addresses into links."""
-    spans: list[tuple[int, int, str]] = []
-    if _LINKIFY_AVAILABLE:
-        for match in _linkifier().match(line) or ():
-            spans.append((match.index, match.last_index, match.url))
-    else:
-        for match in _FALLBACK_URL_RE.finditer(line):
-            text = match.group(0).rstrip(_TRAILING_PUNCTUATION)
-            spans.append((match.start(), match.start() + len(text), text))
-    out: list[str] = []
-    position = 0
-    for start, end, url in spans:
-        if _url_scheme(url) not in URL_SCHEMES or start < position:
-            continue
-        out.append(htmllib.escape(line[position:start]))
-        out.append(_link(url, line[start:end]))
-        position = end
-    out.append(htmllib.escape(line[position:]))
-    return "".join(out)
+class _Linker:
+    """Turns the http(s) and mailto addresses of plain text into links, in bounded time.
+
+    linkify-it-py is only ever given pieces of about ``_LINKIFY_CHUNK`` characters cut at
+    spaces (an address never spans a space), pieces without ``@``, ``.`` or ``:`` are not
+    given to it at all, runs longer than ``_LINKIFY_MAX_RUN`` without a space get the linear
+    pattern only, and after ``MAX_LINKS`` links the rest is plain text.
+    """
+
+    def __init__(self) -> None:
+        self.links = 0
+
+    def line(self, line: str) -> str:
+        if self.links >= MAX_LINKS or not _LINK_HINT_RE.search(line):
+            return htmllib.escape(line)
+        if len(line) <= _LINKIFY_CHUNK:
+            return self.piece(line)
+        out: list[str] = []
+        start = 0
+        for space in _SPACE_RUN_RE.finditer(line):
+            if space.end() - start >= _LINKIFY_CHUNK:
+                out.append(self.piece(line[start : space.end()]))
+                start = space.end()
+        out.append(self.piece(line[start:]))
+        return "".join(out)
+
+    def piece(self, text: str) -> str:
+        if self.links >= MAX_LINKS or not _LINK_HINT_RE.search(text):
+            return htmllib.escape(text)
+        spans: list[tuple[int, int, str]] = []
+        if _LINKIFY_AVAILABLE and len(text) <= _LINKIFY_MAX_RUN:
+            for match in _linkifier().match(text) or ():
+                spans.append((match.index, match.last_index, match.url))
+        else:
+            for match in _FALLBACK_URL_RE.finditer(text):
+                url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
+                spans.append((match.start(), match.start() + len(url), url))
+        out: list[str] = []
+        position = 0
+        for start, end, url in spans:
+            if _url_scheme(url) not in URL_SCHEMES or start < position:
+                continue
+            if self.links >= MAX_LINKS:
+                break
+            out.append(htmllib.escape(text[position:start]))
+            out.append(_link(url, text[start:end]))
+            position = end
+            self.links += 1
+        out.append(htmllib.escape(text[position:]))
+        return "".join(out)
 
 
-def _text_to_html(body: str) -> str:
+def _serialised_text(text: str) -> str:
+    """Text as the sanitiser writes it back (html5ever's serialiser; the parser drops NUL)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\xa0", "&nbsp;").replace("\0", "")
+
+
+def _source_html(html: str) -> str:
+    """``html`` as escaped text in paragraphs and lines, exactly as the sanitiser would write
+    ``_text_to_html(html, linkify=False)``: that markup is ours (``<p>``, ``<br>``, text), so
+    it is written directly instead of being parsed again at several entities a tag."""
+    return _text_to_html(html, linkify=False, escape=_serialised_text)
+
+
+def _plain_html(body: str, engine: str) -> str:
+    """A text body as safe HTML: sanitised with its links, or, past ``MAX_AMPERSANDS``, written
+    directly without links (html5ever slows down faster than linearly on masses of ``&amp;``)."""
+    if body.count("&") > MAX_AMPERSANDS:
+        return _source_html(body)
+    return _sanitize(_text_to_html(body), engine, checked=True)[0]
+
+
+def _text_to_html(
+    body: str, *, linkify: bool = True, escape: Callable[[str], str] = htmllib.escape
+) -> str:
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
     paragraphs = [block.strip("\n") for block in _BLANK_LINE_RE.split(text)]
+    line = _Linker().line if linkify else escape
     return "\n".join(
-        "<p>" + "<br>\n".join(_linkify_line(line) for line in block.split("\n")) + "</p>"
+        "<p>" + "<br>\n".join(line(part) for part in block.split("\n")) + "</p>"
         for block in paragraphs
         if block.strip()
     )
@@ -604,20 +703,30 @@ def render_body(body: str, content_format: str, *, engine: str = "nh3") -> str:
     """A message body as safe HTML: the only thing a template may mark as safe.
 
     ``text`` is escaped (paragraphs, line breaks and links kept), ``markdown`` is rendered with
-    raw HTML off, ``html`` is taken as is; all three then pass the same sanitiser.
+    raw HTML off, ``html`` is taken as is; all three then pass the same sanitiser. The time it
+    takes grows linearly with the body: HTML that a parser would nest deeper than
+    ``MAX_NESTING`` is shown as escaped source, and Markdown with more markup than
+    ``MARKDOWN_MAX_MARKUP`` as plain text, each after a note saying so.
     """
     content_format = _check_format(content_format)
     _check_engine(engine)
     if not body:
         return ""
-    body = _valid_text(body)
+    html, note = _render(_valid_text(body), content_format, engine)
+    return note + html
+
+
+def _render(body: str, content_format: str, engine: str) -> tuple[str, str]:
+    """The sanitised HTML of a (valid, non-empty) body, and the note to show before it."""
     if content_format == "text":
-        raw = _text_to_html(body)
-    elif content_format == "markdown":
-        raw = _markdown().render(body)
-    else:
-        raw = body
-    return sanitize_html(raw, engine=engine)
+        return _plain_html(body, engine), ""
+    if content_format == "markdown":
+        rendered = _render_markdown(body)
+        if rendered is None:
+            return _source_html(body), _PLAIN_NOTE
+        return _sanitize(rendered, engine, checked=True)[0], ""
+    safe, as_source = _sanitize(body, engine)
+    return safe, _SOURCE_NOTE if as_source else ""
 
 
 def html_to_markdown(html: str) -> str | None:
@@ -635,7 +744,7 @@ def html_to_markdown(html: str) -> str | None:
 
 def _convert_to_markdown(html: str) -> str:
     html = _valid_text(html)
-    if _nesting_depth(html) > MAX_NESTING:
+    if _too_deep(html):
         raise ConversionFailed(f"nested deeper than {MAX_NESTING} elements")
     try:
         cleaned = _unwrap_layout_tables(_clean(html, "nh3", keep_role=True), self_closing=True)
@@ -686,7 +795,9 @@ def _plain_text(body: str, content_format: str) -> str:
     """Plain text with line structure: text as is, html/markdown rendered then detagged."""
     if content_format == "text":
         return body
-    return _html_text(render_body(body, content_format))
+    if not body:
+        return ""
+    return _html_text(_render(_valid_text(body), content_format, "nh3")[0])
 
 
 def _collapse(text: str) -> str:
