@@ -52,6 +52,8 @@ class BadgeView:
     css_class: str
     count: int
     url: str | None
+    #: The kind's icon (``vocab.CONVERSION_STYLES``), shown as decoration beside the label.
+    icon: str = ""
 
 
 def badge_views(badges: list[queries.Badge]) -> list[BadgeView]:
@@ -64,6 +66,7 @@ def badge_views(badges: list[queries.Badge]) -> list[BadgeView]:
             css_class=CONVERSION_STYLES[badge.kind].css_class,
             count=badge.count,
             url=access.link_for(user, badge.kind, badge.newest_target_id),
+            icon=CONVERSION_STYLES[badge.kind].icon,
         )
         for badge in badges
     ]

@@ -190,6 +190,7 @@ class TimelinePage:
                 css_class=CONVERSION_STYLES[c.kind].css_class,
                 count=1,
                 url=self.link_for(c.kind, c.target_id),
+                icon=CONVERSION_STYLES[c.kind].icon,
             )
             for c in self.timeline.conversions
         ]
