@@ -20,7 +20,7 @@ from flask import current_app
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from . import masking, queries, rendering
+from . import masking, queries, rendering, subjects
 from .access import current_user
 from .models import Conversation
 from .state import get_state
@@ -116,9 +116,10 @@ def _now(context: Context | None) -> datetime:
 
 
 def subject(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
-    """The subject, or the first line of the first message (in italics), linking to the
-    timeline."""
-    title = model.subject or model.first_message_preview or NO_MESSAGES_TITLE
+    """The subject, or the opening message on one line (in italics, ``subjects``), linking to
+    the timeline."""
+    title = model.subject or subjects.display_subject(model.first_message_preview)
+    title = title or NO_MESSAGES_TITLE
     if _masked(context):
         title = masking.mask_text(title)
     return _macro(context, "subject_link")(

@@ -33,6 +33,7 @@ from . import (
     remote_images,
     rendering,
     security_headers,
+    subjects,
     vocab,
 )
 from .access import current_user
@@ -177,6 +178,14 @@ class TimelinePage:
         if value is None or not self.masked:
             return value
         return masking.mask_text(value)
+
+    @property
+    def heading(self) -> str | None:
+        """The subject, or the opening message on one line as the list shows it."""
+        conversation = self.conversation
+        return self.text(
+            conversation.subject or subjects.display_subject(conversation.first_message_preview)
+        )
 
     def link_for(self, kind: str, target_id: str | None) -> str | None:
         return get_state().access.link_for(self.user, kind, target_id)

@@ -251,10 +251,11 @@ def test_subject_or_first_line_of_the_first_message(client, aiconvos: AIConversa
     assert subject["href"] == f"{LIST_URL}details/?id={with_subject.id}"
     assert "aiconvos-fallback-title" not in (subject.get("class") or [])
     first_line = cell(page, fallback.id, "subject").select_one("a")
-    assert text(first_line) == "Do you have a desk tomorrow?"
+    # The opening message on one line, not just its first line (tests/test_fallback_subject.py).
+    assert text(first_line) == "Do you have a desk tomorrow? For two people."
     assert "aiconvos-fallback-title" in first_line["class"]
     assert first_line["href"] == f"{LIST_URL}details/?id={fallback.id}"
-    assert text(cell(page, html_first.id, "subject")) == "Invoice question"
+    assert text(cell(page, html_first.id, "subject")) == "Invoice question Second paragraph"
     assert text(cell(page, empty.id, "subject")) == "(no messages yet)"
 
 
