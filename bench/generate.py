@@ -4,7 +4,7 @@ The data is described first as plans (what a host application would pass to the 
 ``start_conversation``, then messages, conversions, inbox items and escalations in order) and
 then written with bulk inserts. Every column the API derives is derived here by the same code
 the API runs: ``search_text.build_search_text`` for the search text, ``rendering.render_body`` for
-the stored HTML and ``rendering.preview_text`` for the first-message preview. A test replays the
+the stored HTML and ``subjects.opening_preview`` for the first-message preview. A test replays the
 same plans through the API into a second database and compares the screens.
 
     python -m bench.generate                                  # 1,000,000 into bench/data/
@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flask_aiconvos import counters, migration, rendering, search_index
+from flask_aiconvos import counters, migration, rendering, search_index, subjects
 from flask_aiconvos.models import PREVIEW_MAX, metadata
 from flask_aiconvos.record_format import format_time
 from flask_aiconvos.search_text import build_search_text
@@ -569,7 +569,7 @@ class Generator:
 def rendered(body: str, content_format: str) -> tuple[str, str | None]:
     """What ``add_message`` stores for a body: the sanitised HTML and the preview line."""
     html = rendering.render_body(body, content_format, engine="nh3")
-    preview = rendering.preview_text(body, content_format, limit=PREVIEW_MAX) or None
+    preview = subjects.opening_preview(body, content_format, limit=PREVIEW_MAX) or None
     return html, preview
 
 

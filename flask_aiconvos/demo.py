@@ -442,6 +442,17 @@ def _chat_meeting_room(
     return plan
 
 
+#: The tour times the assistant offers beside the one the visitor takes.
+TOUR_SLOTS = ("10:00", "16:30", "11:30")
+
+
+def _slots(chosen: str) -> str:
+    """Three different tour times in order, ``chosen`` among them: "10:00, 14:30 and 16:30"."""
+    offered = [chosen, *(slot for slot in TOUR_SLOTS if slot != chosen)][:3]
+    offered.sort(key=lambda slot: tuple(int(part) for part in slot.split(":")))
+    return f"{offered[0]}, {offered[1]} and {offered[2]}"
+
+
 def _chat_desk_prices(ctx: _Context, *, inbox_status: str | None = None) -> _Plan:
     """A visitor asks for desk prices in the chat widget and books a tour."""
     rng = ctx.rng
@@ -474,10 +485,7 @@ def _chat_desk_prices(ctx: _Context, *, inbox_status: str | None = None) -> _Pla
             "markdown",
         ),
         _Msg("customer", f"Yes, could I visit on {day}?"),
-        _Msg(
-            "ai",
-            f"Of course. Which time suits you on {day}? We have tours at 10:00, {hour} and 16:30.",
-        ),
+        _Msg("ai", f"Of course. Which time suits you on {day}? We have tours at {_slots(hour)}."),
         _Msg("customer", f"{hour} works. My email is {email}"),
         _Msg(
             "ai",

@@ -20,7 +20,7 @@ from flask import current_app
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from . import masking, queries, rendering
+from . import masking, queries, rendering, subjects
 from .access import current_user
 from .models import Conversation
 from .state import get_state
@@ -52,6 +52,8 @@ class BadgeView:
     css_class: str
     count: int
     url: str | None
+    #: The kind's icon (``vocab.CONVERSION_STYLES``), shown as decoration beside the label.
+    icon: str = ""
 
 
 def badge_views(badges: list[queries.Badge]) -> list[BadgeView]:
@@ -64,6 +66,7 @@ def badge_views(badges: list[queries.Badge]) -> list[BadgeView]:
             css_class=CONVERSION_STYLES[badge.kind].css_class,
             count=badge.count,
             url=access.link_for(user, badge.kind, badge.newest_target_id),
+            icon=CONVERSION_STYLES[badge.kind].icon,
         )
         for badge in badges
     ]
@@ -113,9 +116,10 @@ def _now(context: Context | None) -> datetime:
 
 
 def subject(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
-    """The subject, or the first line of the first message (in italics), linking to the
-    timeline."""
-    title = model.subject or model.first_message_preview or NO_MESSAGES_TITLE
+    """The subject, or the opening message on one line (in italics, ``subjects``), linking to
+    the timeline."""
+    title = model.subject or subjects.display_subject(model.first_message_preview)
+    title = title or NO_MESSAGES_TITLE
     if _masked(context):
         title = masking.mask_text(title)
     return _macro(context, "subject_link")(

@@ -36,7 +36,7 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import counters, rendering
+from . import counters, subjects
 from .errors import InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
@@ -403,7 +403,7 @@ def _message_rows(conversation_id: int, messages: Iterable[_Message]) -> list[di
 
 
 def _preview(message: _Message) -> str | None:
-    return rendering.preview_text(message.body, message.content_format, limit=PREVIEW_MAX) or None
+    return subjects.opening_preview(message.body, message.content_format, limit=PREVIEW_MAX) or None
 
 
 _LOOKUP_COLUMNS = (

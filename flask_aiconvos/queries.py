@@ -48,6 +48,7 @@ from .vocab import (
     METRIC_KEYS,
     Channel,
     ConversionKind,
+    Sender,
     values,
 )
 
@@ -396,12 +397,94 @@ class Timeline:
     conversions: list[Conversion]
     inbox_items: list[InboxItem]
     tickets: list[EscalationTicket]
+    #: The page's time span, for the events it shows: from its first message (inclusive; open
+    #: on the oldest page) to the message the next page starts with (exclusive; open on the
+    #: newest page).
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+    #: The sender of the message just before the page (``None`` on the oldest page).
+    previous_sender: str | None = None
+    #: The page was asked for with ``before`` (it is not the newest page).
+    earlier_page: bool = False
+
+
+#: What happened besides messages, as the timeline shows it among them.
+EVENT_CONVERSION = "conversion"
+EVENT_INBOX_ITEM = "inbox_item"
+EVENT_ESCALATION = "escalation"
+_EVENT_ORDER = {EVENT_CONVERSION: 0, EVENT_INBOX_ITEM: 1, EVENT_ESCALATION: 2}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline: a message (``event`` is ``None``) or an event, at ``at``.
+
+    ``handoff`` marks an operator message that follows an AI message (a takeover).
+    """
+
+    at: datetime
+    message: Message | None = None
+    event: str | None = None
+    record: Conversion | InboxItem | EscalationTicket | None = None
+    handoff: bool = False
+
+
+def timeline_entries(timeline: Timeline) -> list[TimelineEntry]:
+    """The page's messages and, among them at their time, the conversions (``occurred_at``),
+    inbox links (``linked_at``) and escalations (``escalated_at``) within its span.
+
+    A message comes before an event of the same moment (the reply that booked the tour, then the
+    booking). Pages partition time, so every event is on exactly one page. No query: the parts
+    are already loaded.
+    """
+    if not timeline.messages and timeline.earlier_page:
+        return []  # a page before the oldest message holds no span
+    start, end = timeline.span_start, timeline.span_end
+
+    def within(moment: datetime) -> bool:
+        return (start is None or moment >= start) and (end is None or moment < end)
+
+    events = [
+        *(
+            TimelineEntry(c.occurred_at, event=EVENT_CONVERSION, record=c)
+            for c in timeline.conversions
+        ),
+        *(
+            TimelineEntry(i.linked_at, event=EVENT_INBOX_ITEM, record=i)
+            for i in timeline.inbox_items
+        ),
+        *(
+            TimelineEntry(t.escalated_at, event=EVENT_ESCALATION, record=t)
+            for t in timeline.tickets
+        ),
+    ]
+    events = [entry for entry in events if within(entry.at)]
+    events.sort(key=lambda e: (e.at, _EVENT_ORDER[e.event or ""], getattr(e.record, "id", 0)))
+    messages: list[TimelineEntry] = []
+    previous = timeline.previous_sender
+    for message in timeline.messages:
+        handoff = message.sender == Sender.OPERATOR and previous == Sender.AI
+        messages.append(TimelineEntry(message.sent_at, message=message, handoff=handoff))
+        previous = message.sender
+    entries: list[TimelineEntry] = []
+    queued = iter(events)
+    pending = next(queued, None)
+    for entry in messages:
+        while pending is not None and pending.at < entry.at:
+            entries.append(pending)
+            pending = next(queued, None)
+        entries.append(entry)
+    if pending is not None:
+        entries.append(pending)
+    entries.extend(queued)
+    return entries
 
 
 def timeline(
     session: Session, conversation: Conversation, *, limit: int, before: int | None = None
 ) -> Timeline:
-    """The newest ``limit`` messages (or those before message id ``before``), oldest first.
+    """The newest ``limit`` messages (or those before message id ``before``), oldest first,
+    with every conversion, inbox item and ticket, and the page's time span.
 
     A fixed number of queries, whatever the length of the conversation.
     """
@@ -414,9 +497,10 @@ def timeline(
             .scalar_subquery()
         )
         stmt = stmt.where(or_(m.sent_at < anchor, and_(m.sent_at == anchor, m.id < before)))
-    newest_first = list(
-        session.scalars(stmt.order_by(m.sent_at.desc(), m.id.desc()).limit(limit + 1))
-    )
+        # The time of the message the next page starts with, in the same statement.
+        stmt = stmt.add_columns(type_coerce(anchor, UTCDateTime()).label("anchor_at"))
+    rows = session.execute(stmt.order_by(m.sent_at.desc(), m.id.desc()).limit(limit + 1)).all()
+    newest_first = [row[0] for row in rows]
     has_earlier = len(newest_first) > limit
     messages = list(reversed(newest_first[:limit]))
     conversions = list(
@@ -440,7 +524,18 @@ def timeline(
             .order_by(EscalationTicket.id)
         )
     )
-    return Timeline(conversation, messages, has_earlier, conversions, inbox_items, tickets)
+    return Timeline(
+        conversation,
+        messages,
+        has_earlier,
+        conversions,
+        inbox_items,
+        tickets,
+        span_start=messages[0].sent_at if has_earlier and messages else None,
+        span_end=rows[0].anchor_at if before is not None and rows else None,
+        previous_sender=newest_first[limit].sender if has_earlier else None,
+        earlier_page=before is not None,
+    )
 
 
 # --- the export: every row of the list, in its order, a chunk at a time -----------------------

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import counters, rendering
+from . import counters, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
 from .models import (
     EXTERNAL_ID_MAX,
@@ -515,7 +515,7 @@ class RecordingAPI:
                 message.via, message.sent_at, message.external_id = via, moment, external_id
                 session.add(message)
                 session.flush()
-                preview = rendering.preview_text(
+                preview = subjects.opening_preview(
                     message.body, message.content_format, limit=PREVIEW_MAX
                 )
                 _touch_conversation(session, conversation, moment, preview or None)

@@ -37,13 +37,14 @@ from . import (
     remote_images,
     rendering,
     security_headers,
+    subjects,
     trends,
     vocab,
 )
 from .access import current_user
 from .formatters import BadgeView, badge_views, customer_display
 from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
-from .models import ID_MAX, AccessLogEntry, Conversation, Message
+from .models import ID_MAX, AccessLogEntry, Conversation, Conversion, Message
 from .search_text import clean_search
 from .state import get_state
 from .trends import CHART_KINDS, Trends
@@ -191,21 +192,37 @@ class TimelinePage:
             return value
         return masking.mask_text(value)
 
+    @property
+    def heading(self) -> str | None:
+        """The subject, or the opening message on one line as the list shows it."""
+        conversation = self.conversation
+        return self.text(
+            conversation.subject or subjects.display_subject(conversation.first_message_preview)
+        )
+
     def link_for(self, kind: str, target_id: str | None) -> str | None:
         return get_state().access.link_for(self.user, kind, target_id)
 
+    def conversion_badge(self, conversion: Conversion) -> BadgeView:
+        """A conversion as a badge naming its record, linked when the operator may open it."""
+        style = CONVERSION_STYLES[conversion.kind]
+        return BadgeView(
+            kind=conversion.kind,
+            label=f"{style.label} {conversion.target_id}",
+            css_class=style.css_class,
+            count=1,
+            url=self.link_for(conversion.kind, conversion.target_id),
+            icon=style.icon,
+        )
+
     def conversion_badges(self) -> list[BadgeView]:
         """Every conversion of the conversation, each a badge naming its record."""
-        return [
-            BadgeView(
-                kind=c.kind,
-                label=f"{CONVERSION_STYLES[c.kind].label} {c.target_id}",
-                css_class=CONVERSION_STYLES[c.kind].css_class,
-                count=1,
-                url=self.link_for(c.kind, c.target_id),
-            )
-            for c in self.timeline.conversions
-        ]
+        return [self.conversion_badge(c) for c in self.timeline.conversions]
+
+    @property
+    def entries(self) -> list[queries.TimelineEntry]:
+        """The page's messages with the events of its time span among them."""
+        return queries.timeline_entries(self.timeline)
 
     def time_tag(self, moment: datetime) -> Markup:
         return rendering.time_tag(moment, timezone=self.timezone, now=self.now)

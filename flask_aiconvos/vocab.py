@@ -130,16 +130,22 @@ SENDER_LABELS: dict[str, str] = {
     Sender.CUSTOMER: "Customer",
 }
 
-#: Which ``via`` values each sender may use, and the label the timeline shows for the pair.
+#: Which ``via`` values each sender may use, and the label the timeline shows for the pair. A
+#: message that did not travel through another channel (no ``via``) shows no label at all.
 VIA_LABELS: dict[tuple[str, str | None], str] = {
-    (Sender.AI, None): "—",
-    (Sender.OPERATOR, None): "—",
-    (Sender.CUSTOMER, None): "—",
+    (Sender.AI, None): "",
+    (Sender.OPERATOR, None): "",
+    (Sender.CUSTOMER, None): "",
     (Sender.OPERATOR, Via.COWORKER_MESSAGE): "Sent via Message",
     (Sender.OPERATOR, Via.HELP_DESK): "Escalated to Help Desk",
     (Sender.CUSTOMER, Via.HELP_DESK): "Replied via Help Desk",
     (Sender.CUSTOMER, Via.EMAIL_REPLY): "Replied via email",
 }
+
+
+#: The seed screen's icons, shown beside a label as decoration (``aria-hidden``): the text
+#: stays the accessible name. The Help icon marks what went through the help desk.
+HELP_ICON = "🎫"
 
 
 @dataclass(frozen=True)
@@ -150,25 +156,30 @@ class ConversionStyle:
     css_class: str
     #: The exact colour of the badge, and of the kind in the charts (white text passes AA on it).
     hex: str = "#495057"
+    #: An emoji shown before the label (decoration only).
+    icon: str = ""
 
 
 CONVERSION_STYLES: dict[str, ConversionStyle] = {
     ConversionKind.TOUR: ConversionStyle(
-        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour", "#6f42c1"
+        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour", "#6f42c1", icon="🎫"
     ),
     ConversionKind.CUSTOMER: ConversionStyle(
-        "Customer", "New customers", "green", "aiconvos-badge-customer", "#1e7e34"
+        "Customer", "New customers", "green", "aiconvos-badge-customer", "#1e7e34", icon="👥"
     ),
     ConversionKind.CONTRACT: ConversionStyle(
-        "Contract", "Contracts created", "blue", "aiconvos-badge-contract", "#0056b3"
+        "Contract", "Contracts created", "blue", "aiconvos-badge-contract", "#0056b3", icon="📝"
     ),
     ConversionKind.BOOKING: ConversionStyle(
-        "Booking", "Bookings created", "orange", "aiconvos-badge-booking", "#b85c00"
+        "Booking", "Bookings created", "orange", "aiconvos-badge-booking", "#b85c00", icon="📅"
     ),
     ConversionKind.DAY_PASS: ConversionStyle(
-        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass", "#137a70"
+        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass", "#137a70", icon="🎟️"
     ),
 }
+
+#: The icon beside a message's via label, for the ways of travelling that have one.
+VIA_ICONS: dict[str, str] = {Via.HELP_DESK: HELP_ICON}
 
 #: The metric hook names (``data-metric``) for each conversion kind.
 METRIC_KEYS: dict[str, str] = {
@@ -190,9 +201,41 @@ INBOX_STATUS_LABELS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class StatusStyle:
+    """How an AI Inbox status is shown: its colour (always with its text) and CSS class."""
+
+    tone: str
+    css_class: str
+
+
+#: Pending waits for someone (amber); approved and auto-executed went ahead (green); rejected
+#: did not (red); expired, snoozed and deferred are on hold or over (grey).
+INBOX_STATUS_STYLES: dict[str, StatusStyle] = {
+    InboxStatus.PENDING: StatusStyle("amber", "aiconvos-status-pending"),
+    InboxStatus.APPROVED: StatusStyle("green", "aiconvos-status-done"),
+    InboxStatus.AUTO_EXECUTED: StatusStyle("green", "aiconvos-status-done"),
+    InboxStatus.REJECTED: StatusStyle("red", "aiconvos-status-rejected"),
+    InboxStatus.EXPIRED: StatusStyle("grey", "aiconvos-status-idle"),
+    InboxStatus.SNOOZED: StatusStyle("grey", "aiconvos-status-idle"),
+    InboxStatus.DEFERRED: StatusStyle("grey", "aiconvos-status-idle"),
+}
+
+
 def via_label(sender: str, via: str | None) -> str:
-    """The timeline label for how a message travelled."""
-    return VIA_LABELS.get((sender, via), "—")
+    """The timeline label for how a message travelled ("" when it did not travel another way)."""
+    return VIA_LABELS.get((sender, via), "")
+
+
+def via_icon(via: str | None) -> str:
+    """The icon beside a via label ("" when it has none)."""
+    return VIA_ICONS.get(via, "") if via else ""
+
+
+def status_class(status: str) -> str:
+    """The CSS class of an AI Inbox status badge (grey for a value this version does not know)."""
+    style = INBOX_STATUS_STYLES.get(status)
+    return style.css_class if style else "aiconvos-status-idle"
 
 
 def count_column(kind: str) -> str:

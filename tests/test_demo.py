@@ -166,6 +166,18 @@ def test_timestamps_increase_and_cluster_near_now(
         assert times[0] >= c.started_at and c.last_activity_at == times[-1]
 
 
+def test_no_sentence_names_the_same_time_twice(aiconvos: AIConversations, db: SQLAlchemy) -> None:
+    """An offer of times lists different ones ("10:00, 14:30 and 16:30", never "10:00, 10:00")."""
+    seed_demo(aiconvos, 200, seed=11, now=FIXED_NOW)
+    offers = 0
+    for (body,) in rows(db, Message.body):
+        for sentence in re.split(r"(?<=[.!?])\s+|\n", body):
+            times = re.findall(r"\b\d{1,2}:\d{2}\b", sentence)
+            assert len(times) == len(set(times)), sentence
+            offers += len(times) >= 3
+    assert offers, "no message offers a choice of times"
+
+
 def test_same_seed_same_data_other_seed_other_data(
     aiconvos: AIConversations, db: SQLAlchemy
 ) -> None:

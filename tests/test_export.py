@@ -308,7 +308,7 @@ def test_no_cell_starts_a_formula(client, aiconvos):
         row = by_subject["'" + value]
         for name in ("customer_id", "customer_name", "customer_company", "external_identifier"):
             assert row[name] == "'" + value, name
-        assert row["first_message"] == "'" + value
+        assert row["first_message"] == "'" + value + " second line"
         assert row["external_id"].startswith("'" + value)
     # Quotes, commas and semicolons survive as text, and every field is quoted.
     assert by_subject[QUOTED]["customer_name"] == QUOTED

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from support.hosts import FIXED_NOW
-from support.http import soup
+from support.http import accessible_text, soup
 from support.listing import (
     LIST_URL,
     converted,
@@ -61,7 +61,7 @@ def test_every_badge_has_its_colour(client, aiconvos: AIConversations) -> None:
     for badge in badges:
         css_class, colour = BADGE_CLASSES[badge["data-conversion"]]
         assert css_class in badge["class"]
-        assert text(badge) == BADGE_LABELS[badge["data-conversion"]]
+        assert accessible_text(badge) == BADGE_LABELS[badge["data-conversion"]]
         assert re.search(rf"\.{css_class}\s*{{\s*background-color:\s*{colour}", styles), css_class
 
 
@@ -158,15 +158,15 @@ def test_several_records_of_a_kind_show_a_count_and_link_to_the_newest(
     booking = cell(page, conversation.id, "conversions").select_one('[data-conversion="booking"]')
     assert booking.name == "a"
     assert booking["href"] == "/host/booking/B-3"
-    assert text(booking) == "Booking ×3"
+    assert accessible_text(booking) == "Booking ×3"
     tour = cell(page, conversation.id, "conversions").select_one('[data-conversion="tour"]')
-    assert text(tour) == "Tour"
+    assert accessible_text(tour) == "Tour"
     assert "×" not in text(cell(page, single.id, "conversions"))
     viewer_badge = cell(list_page(client, "viewer"), conversation.id, "conversions").select_one(
         '[data-conversion="booking"]'
     )
     assert viewer_badge.name == "span"
-    assert text(viewer_badge) == "Booking ×3"
+    assert accessible_text(viewer_badge) == "Booking ×3"
 
 
 def test_a_conversation_without_conversions_has_no_badge(client, aiconvos: AIConversations) -> None:
@@ -251,10 +251,11 @@ def test_subject_or_first_line_of_the_first_message(client, aiconvos: AIConversa
     assert subject["href"] == f"{LIST_URL}details/?id={with_subject.id}"
     assert "aiconvos-fallback-title" not in (subject.get("class") or [])
     first_line = cell(page, fallback.id, "subject").select_one("a")
-    assert text(first_line) == "Do you have a desk tomorrow?"
+    # The opening message on one line, not just its first line (tests/test_fallback_subject.py).
+    assert text(first_line) == "Do you have a desk tomorrow? For two people."
     assert "aiconvos-fallback-title" in first_line["class"]
     assert first_line["href"] == f"{LIST_URL}details/?id={fallback.id}"
-    assert text(cell(page, html_first.id, "subject")) == "Invoice question"
+    assert text(cell(page, html_first.id, "subject")) == "Invoice question Second paragraph"
     assert text(cell(page, empty.id, "subject")) == "(no messages yet)"
 
 

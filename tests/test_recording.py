@@ -80,8 +80,9 @@ def test_add_message_updates_list_columns(aiconvos, db):
     assert stored.message_count == 2
     assert stored.last_activity_at == T0 + timedelta(minutes=5)
     assert stored.first_message_at == T0 + timedelta(minutes=1)
-    assert stored.first_message_preview == "Hello there"
-    assert "hello there" in stored.search_text
+    # The opening message on one line, a bare greeting line skipped (``subjects``).
+    assert stored.first_message_preview == "I need a desk"
+    assert "i need a desk" in stored.search_text
     assert "second" not in stored.search_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support.http import as_user, soup
+from support.http import accessible_text, as_user, soup
 
 DETAILS = "/admin/ai-conversations/details/"
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_inbox_callout(client, aiconvos, user, linked_items):
     for n, status in enumerate(STATUS_LABELS):
         aiconvos.link_inbox_item(conv.id, item_id=f"INB-{n}", status=status, title=f"Item {n}")
     callout = timeline(client, conv.id, user).select_one(".aiconvos-inbox")
-    assert callout is not None and "alert-info" in callout["class"]
+    assert callout is not None and "alert-primary" in callout["class"]
     assert "7 AI Inbox items linked" in callout.get_text()
     items = callout.select("[data-inbox-item]")
     assert [i["data-inbox-item"] for i in items] == [f"INB-{n}" for n in range(7)]
@@ -116,7 +116,7 @@ def test_every_conversion_is_listed(client, aiconvos):
     )
     aiconvos.record_conversion(conv.id, kind="tour", target_id="V-1", occurred_at=T0)
     admin = timeline(client, conv.id, "admin").select(".aiconvos-context [data-conversion]")
-    assert sorted(b.get_text(" ", strip=True) for b in admin) == [
+    assert sorted(accessible_text(b) for b in admin) == [
         "Booking B-1",
         "Booking B-2",
         "Tour V-1",

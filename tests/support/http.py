@@ -13,3 +13,14 @@ def as_user(name: str | None) -> dict[str, str]:
 def soup(response) -> BeautifulSoup:
     assert response.status_code == 200, response.status_code
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def accessible_text(element) -> str:
+    """An element's text as a screen reader names it: ``aria-hidden`` parts left out, spaces
+    collapsed."""
+    parts = []
+    for text in element.find_all(string=True):
+        if any(parent.get("aria-hidden") == "true" for parent in text.parents if parent.name):
+            continue
+        parts.append(str(text))
+    return " ".join("".join(parts).split())
