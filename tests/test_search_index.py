@@ -125,7 +125,7 @@ def test_search_pages_use_the_index_on_sqlite(app, aiconvos, db, client) -> None
     assert response.status_code == 200
     uses_index = [s for s in statements if search_index.FTS_TABLE in s]
     if db.engine.dialect.name == "sqlite":
-        assert len(uses_index) == 2  # the metrics and the page of rows
+        assert len(uses_index) == 3  # the metrics, the chart's figures and the page of rows
     else:
         assert uses_index == []
     with count_queries(db.engine) as statements:
