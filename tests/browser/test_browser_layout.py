@@ -38,14 +38,21 @@ BROKEN_TABLE_WORDS = """() => {
 }"""
 
 
+def open_settled(page, url: str) -> None:
+    """Open ``url`` and wait for its web fonts: the emoji and icon fonts change the boxes the
+    layout checks measure."""
+    page.goto(url)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
 def open_table_timeline(page, base: str) -> None:
     """The first demo timeline whose messages hold a table."""
-    page.goto(base + LIST)
+    open_settled(page, base + LIST)
     links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
         "links => links.map(link => link.href)"
     )
     for href in links:
-        page.goto(href)
+        open_settled(page, href)
         if page.locator(".aiconvos-message-body table").count():
             return
     raise AssertionError("no demo conversation has a table")
@@ -54,7 +61,7 @@ def open_table_timeline(page, base: str) -> None:
 @pytest.mark.parametrize("user", ["admin", "viewer"])
 def test_phone_list_is_one_card_per_conversation(server, page_as, user):
     page = page_as(user, width=390)
-    page.goto(server.url + LIST)
+    open_settled(page, server.url + LIST)
     width = page.evaluate("() => window.innerWidth")
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width
     table = page.locator("table.aiconvos-list")
@@ -85,7 +92,7 @@ def test_phone_list_is_one_card_per_conversation(server, page_as, user):
 
 def test_phone_date_presets_wrap_without_overlapping(server, page_as):
     page = page_as("viewer", width=390)
-    page.goto(server.url + LIST)
+    open_settled(page, server.url + LIST)
     boxes = page.locator(".aiconvos-range-presets [data-range]").evaluate_all(
         "links => links.map(a => { const r = a.getBoundingClientRect();"
         " return [r.left, r.top, r.right, r.bottom]; })"
@@ -100,7 +107,7 @@ def test_phone_date_presets_wrap_without_overlapping(server, page_as):
 
 def test_desktop_tiles_search_and_times(server, page_as):
     page = page_as("admin", width=1280)
-    page.goto(server.url + LIST)
+    open_settled(page, server.url + LIST)
     tiles = page.locator("[data-metric]").evaluate_all(
         "tiles => tiles.map(t => { const r = t.getBoundingClientRect();"
         " return [t.dataset.metric, Math.round(r.top), Math.round(r.height), Math.round(r.width)]; })"
