@@ -66,7 +66,7 @@ def test_phone_list_is_one_card_per_conversation(server, page_as, user):
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= width
     table = page.locator("table.aiconvos-list")
     assert table.evaluate("t => t.getBoundingClientRect().width") <= width
-    wrapper = page.locator(".table-responsive").first
+    wrapper = page.locator(".table-responsive:has(> table.aiconvos-list)")
     assert wrapper.evaluate("w => w.scrollWidth - w.clientWidth") <= 1  # nothing scrolls inside
     rows = page.evaluate(ROW_BOXES)
     assert len(rows) >= 10
