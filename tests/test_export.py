@@ -13,7 +13,16 @@ import pytest
 import sqlalchemy as sa
 from support.hosts import FIXED_NOW, USERS, User, reset_tables, tenant_of_current_user
 from support.http import as_user, soup
-from support.listing import LIST_URL, converted, list_page, metrics, query_of, row_ids, start
+from support.listing import (
+    LIST_URL,
+    converted,
+    list_page,
+    metrics,
+    query_of,
+    record_contacts,
+    row_ids,
+    start,
+)
 from support.security import host_factory
 from support.sql import access_log, count_queries
 
@@ -523,28 +532,6 @@ def test_an_operator_exports_only_their_tenant(build):
 
 
 SECRETS = ("7700 900123", "7700900123", "nadia.haddad@", "415-555", "mailto:nadia")
-
-
-def record_contacts(aiconvos) -> None:
-    phone = start(
-        aiconvos,
-        channel="whatsapp",
-        external_identifier="+44 7700 900123",
-        external_id="wa:+447700900123",
-        subject="Call +44 7700 900123",
-    )
-    aiconvos.add_message(phone.id, sender="customer", body="Call me on +44 7700 900123 please")
-    email = start(aiconvos, channel="email", external_identifier="nadia.haddad@example.com")
-    aiconvos.add_message(
-        email.id,
-        sender="customer",
-        body='<p>Write to <a href="mailto:nadia.haddad@example.com">nadia.haddad@example.com</a> or +1 415-555-0199</p>',
-        content_format="html",
-    )
-    aiconvos.link_inbox_item(
-        email.id, item_id="INB-1", status="pending", title="Reply to nadia.haddad@example.com"
-    )
-    aiconvos.escalate(email.id, ticket_id="T-1", subject="Call back +44 7700 900123")
 
 
 def test_an_operator_without_the_pii_role_gets_every_contact_masked(build, monkeypatch):

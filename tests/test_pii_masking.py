@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 from support.http import as_user, soup
-from support.listing import LIST_URL, start
+from support.listing import LIST_URL, record_contacts
 
 from flask_aiconvos import masking
 
@@ -51,20 +51,7 @@ def app_config() -> dict:
 
 @pytest.fixture
 def seeded(aiconvos):
-    phone = start(aiconvos, channel="whatsapp", external_identifier="+44 7700 900123")
-    aiconvos.add_message(phone.id, sender="customer", body="Call me on +44 7700 900123 please")
-    email = start(aiconvos, channel="email", external_identifier="nadia.haddad@example.com")
-    aiconvos.add_message(
-        email.id,
-        sender="customer",
-        body='<p>Write to <a href="mailto:nadia.haddad@example.com">nadia.haddad@example.com</a> or +1 415-555-0199</p>',
-        content_format="html",
-    )
-    aiconvos.link_inbox_item(
-        email.id, item_id="INB-1", status="pending", title="Reply to nadia.haddad@example.com"
-    )
-    aiconvos.escalate(email.id, ticket_id="T-1", subject="Call back +44 7700 900123")
-    return phone, email
+    return record_contacts(aiconvos)
 
 
 #: The seeded values, in the forms a page could carry them.

@@ -106,3 +106,28 @@ def converted(
             occurred_at=FIXED_NOW - timedelta(minutes=30 - number),
         )
     return conversation
+
+
+def record_contacts(aiconvos: AIConversations) -> tuple[Conversation, Conversation]:
+    """A WhatsApp and an e-mail conversation whose contact details stand in every field that
+    can hold one (identifier, key, subject, body, inbox title, ticket subject)."""
+    phone = start(
+        aiconvos,
+        channel="whatsapp",
+        external_identifier="+44 7700 900123",
+        external_id="wa:+447700900123",
+        subject="Call +44 7700 900123",
+    )
+    aiconvos.add_message(phone.id, sender="customer", body="Call me on +44 7700 900123 please")
+    email = start(aiconvos, channel="email", external_identifier="nadia.haddad@example.com")
+    aiconvos.add_message(
+        email.id,
+        sender="customer",
+        body='<p>Write to <a href="mailto:nadia.haddad@example.com">nadia.haddad@example.com</a> or +1 415-555-0199</p>',
+        content_format="html",
+    )
+    aiconvos.link_inbox_item(
+        email.id, item_id="INB-1", status="pending", title="Reply to nadia.haddad@example.com"
+    )
+    aiconvos.escalate(email.id, ticket_id="T-1", subject="Call back +44 7700 900123")
+    return phone, email
