@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,7 +37,7 @@ from .generate import (
     default_url,
     import_record,
 )
-from .run import build_app, machine, sqlalchemy_url, sqlite_mode
+from .run import build_app, clock_after_newest, machine, sqlalchemy_url, sqlite_mode
 
 #: The goals of the issue that asked for an import: at most this many times the floor, and at
 #: least this many messages per second on SQLite.
@@ -92,16 +91,11 @@ def floor(engine: sa.Engine, plans: list[Any]) -> float:
 def measure(url: str, new: int, seed: int) -> dict[str, Any]:
     probe = sa.create_engine(sqlalchemy_url(url))
     with probe.connect() as connection:
-        newest = connection.execute(
-            sa.text("SELECT MAX(last_activity_at) FROM aiconvos_conversation")
-        ).scalar_one()
+        now = clock_after_newest(connection)
         stored = connection.execute(
             sa.text("SELECT COUNT(*) FROM aiconvos_conversation")
         ).scalar_one()
     probe.dispose()
-    if isinstance(newest, str):
-        newest = datetime.fromisoformat(newest)
-    now = (newest or datetime.now(UTC)).replace(tzinfo=UTC) + timedelta(minutes=1)
     app, aiconvos, db, _ = build_app(url, now)
     plans = list(Generator(new, seed=seed, now=now, years=1.0, long_conversation=0))
     records = [

@@ -73,6 +73,19 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def clock_after_newest(connection: sa.Connection) -> datetime:
+    """The benchmark's fixed clock: a minute after the newest activity stored (the real time
+    for an empty database), so "This month" and "Today" hold the data's most recent days."""
+    newest = connection.execute(
+        sa.text("SELECT MAX(last_activity_at) FROM aiconvos_conversation")
+    ).scalar_one()
+    if newest is None:
+        return datetime.now(UTC)
+    if isinstance(newest, str):  # SQLite stores naive UTC text
+        newest = datetime.fromisoformat(newest)
+    return newest.replace(tzinfo=newest.tzinfo or UTC) + timedelta(minutes=1)
+
+
 def build_app(
     url: str, now: datetime
 ) -> tuple[Flask, AIConversations, SQLAlchemy, PlainConversationView]:
@@ -644,9 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or default_url(args.conversations)
     probe = sa.create_engine(sqlalchemy_url(url))
     with probe.connect() as connection:
-        newest = connection.execute(
-            sa.text("SELECT MAX(last_activity_at) FROM aiconvos_conversation")
-        ).scalar_one()
+        now = clock_after_newest(connection)
         long_id = connection.execute(
             sa.text("SELECT id FROM aiconvos_conversation ORDER BY message_count DESC LIMIT 1")
         ).scalar_one()
@@ -659,9 +670,6 @@ def main(argv: list[str] | None = None) -> int:
             {"m": middle.scalar_one()},
         ).scalar_one()
     probe.dispose()
-    if isinstance(newest, str):
-        newest = datetime.fromisoformat(newest)
-    now = newest.replace(tzinfo=newest.tzinfo or UTC) + timedelta(minutes=1)
     phone_fragment = phone.replace(" ", "")[-6:]
 
     app, aiconvos, db, view = build_app(url, now)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import IO
 from zoneinfo import ZoneInfo
@@ -153,19 +155,21 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(get_state().timezone))
 
 
-def _progress(label: str, total: int) -> tuple[erasure.Progress | None, object]:
+@contextlib.contextmanager
+def _progress(label: str, total: int) -> Iterator[erasure.Progress | None]:
+    """A progress bar on a terminal for a long erasure (``None`` off one, or for one batch)."""
     if not sys.stderr.isatty() or total <= erasure.BATCH_SIZE:
-        return None, None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr)
-    bar.__enter__()
-    done = 0
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = 0
 
-    def advance(erased: int) -> None:
-        nonlocal done
-        bar.update(erased - done)
-        done = erased
+        def advance(erased: int) -> None:
+            nonlocal done
+            bar.update(erased - done)
+            done = erased
 
-    return advance, bar
+        yield advance
 
 
 @aiconvos_cli.command("erase")
@@ -246,12 +250,8 @@ def purge_command(
         return
     _confirm("Purge " + " and ".join(going) + "?", yes)
     if selection is not None and conversations:
-        advance, bar = _progress("Purging", conversations)
-        try:
+        with _progress("Purging", conversations) as advance:
             erased = erasure.remove(selection, action="purge", on_progress=advance)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)  # type: ignore[attr-defined]
         click.echo(f"aiconvos: purged {erased:,} conversations")
     if audit_moment is not None and entries:
         deleted = erasure.purge_access_log(audit_moment)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from . import masking, queries
 from .list_request import ListFilters
+from .record_format import CONVERSATION_FIELDS, PART_FIELDS
 from .vocab import ConversionKind, count_column
 
 #: Conversations per statement.
@@ -253,19 +254,11 @@ def csv_chunks(
 
 # --- JSON Lines ------------------------------------------------------------------------------
 
-#: The conversation columns a record is made of (and the list's sort keys).
+#: The conversation columns a record is made of: the id, the record's own fields in its order,
+#: and the list's sort keys.
 RECORD_SELECT: tuple[str, ...] = (
     "id",
-    "external_id",
-    "channel",
-    "origin",
-    "subject",
-    "customer_id",
-    "customer_name",
-    "customer_company",
-    "external_identifier",
-    "started_at",
-    "tenant",
+    *(name for name in CONVERSATION_FIELDS if name not in PART_FIELDS),
     "last_activity_at",
     "message_count",
 )
