@@ -1,4 +1,5 @@
-"""Render the README's pictures: the list and a timeline of the demo data, in headless Chromium.
+"""Render the README's pictures from the demo data in headless Chromium: the list, a timeline,
+a timeline with its events and an opened quoted reply, and the list on a phone.
 
     make screenshots
 """
@@ -51,8 +52,28 @@ def main() -> None:
                     break
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.screenshot(path=str(ROOT / "timeline.png"), full_page=False)
+            page.goto(base + "/admin/ai-conversations/?channel=email")
+            links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
+                "links => links.map(link => link.href)"
+            )
+            for href in links:  # the first email thread with a quoted reply and an event
+                page.goto(href)
+                if page.locator("details[data-quoted]").count() and page.locator(
+                    "[data-event]"
+                ).count():
+                    break
+            fold = page.locator("details[data-quoted]").first
+            fold.locator("summary").click()
+            fold.evaluate("d => d.closest('.aiconvos-message').scrollIntoView({block: 'center'})")
+            page.screenshot(path=str(ROOT / "timeline-events.png"), full_page=False)
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(base + "/admin/ai-conversations/")
+            page.evaluate("() => document.fonts.ready.then(() => true)")
+            page.locator("table.aiconvos-list").scroll_into_view_if_needed()
+            page.screenshot(path=str(ROOT / "list-phone.png"), full_page=False)
             browser.close()
-    print("wrote", ROOT / "list.png", ROOT / "timeline.png")
+    for name in ("list.png", "timeline.png", "timeline-events.png", "list-phone.png"):
+        print("wrote", ROOT / name)
 
 
 if __name__ == "__main__":

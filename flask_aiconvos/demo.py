@@ -572,7 +572,17 @@ def _email_office_quote(ctx: _Context, *, customer: DemoCustomer | None = None) 
             "<p>Shall I send the licence agreement?</p>",
             "html",
         ),
-        _Msg("customer", "Yes please, go ahead.", via="email_reply"),
+        _Msg(
+            "customer",
+            '<div dir="ltr">Yes please, go ahead.</div><br><div class="gmail_quote">'
+            '<div dir="ltr" class="gmail_attr">' + site.name + " wrote:<br></div>"
+            '<blockquote class="gmail_quote" style="margin:0 0 0 .8ex;padding-left:1ex">'
+            "<p>Yes to both: the meeting room credits renew <strong>every month</strong>, and a "
+            "start on the 1st is possible.</p><p>Shall I send the licence agreement?</p>"
+            "</blockquote></div>",
+            "html",
+            via="email_reply",
+        ),
         _Msg(
             "ai",
             "<p>Great news! The licence agreement is on its way for e-signature. "
