@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT.parent / "tests"))
 
+from support.pages import LIST, open_first_timeline, open_settled  # noqa: E402
 from support.server import serving  # noqa: E402
 
 from example_app.app import create_app  # noqa: E402
@@ -39,36 +40,34 @@ def main() -> None:
             page.fill("#username", "admin")
             page.fill("#password", "admin")
             page.click("form button[type=submit]")
-            page.goto(base + "/admin/ai-conversations/")
+            open_settled(page, base + LIST)
             page.screenshot(path=str(ROOT / "list.png"), full_page=False)
-            links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
-                "links => links.map(link => link.href)"
+            # The first conversation with an HTML table and several messages.
+            open_first_timeline(
+                page,
+                base + LIST,
+                lambda p: (
+                    p.locator(".aiconvos-message-body table").count() > 0
+                    and p.locator("[data-message-id]").count() >= 3
+                ),
             )
-            for href in links:  # the first conversation with an HTML table and several messages
-                page.goto(href)
-                if page.locator(".aiconvos-message-body table").count() and page.locator(
-                    "[data-message-id]"
-                ).count() >= 3:
-                    break
             page.set_viewport_size({"width": 1280, "height": 1100})
             page.screenshot(path=str(ROOT / "timeline.png"), full_page=False)
-            page.goto(base + "/admin/ai-conversations/?channel=email")
-            links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
-                "links => links.map(link => link.href)"
+            # The first email thread with a quoted reply and an event.
+            open_first_timeline(
+                page,
+                base + LIST + "?channel=email",
+                lambda p: (
+                    p.locator("details[data-quoted]").count() > 0
+                    and p.locator("[data-event]").count() > 0
+                ),
             )
-            for href in links:  # the first email thread with a quoted reply and an event
-                page.goto(href)
-                if page.locator("details[data-quoted]").count() and page.locator(
-                    "[data-event]"
-                ).count():
-                    break
             fold = page.locator("details[data-quoted]").first
             fold.locator("summary").click()
             fold.evaluate("d => d.closest('.aiconvos-message').scrollIntoView({block: 'center'})")
             page.screenshot(path=str(ROOT / "timeline-events.png"), full_page=False)
             page.set_viewport_size({"width": 390, "height": 844})
-            page.goto(base + "/admin/ai-conversations/")
-            page.evaluate("() => document.fonts.ready.then(() => true)")
+            open_settled(page, base + LIST)
             page.locator("table.aiconvos-list").scroll_into_view_if_needed()
             page.screenshot(path=str(ROOT / "list-phone.png"), full_page=False)
             browser.close()

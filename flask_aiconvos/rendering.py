@@ -117,7 +117,8 @@ _REPLY_HEADER_RE = re.compile(
     r"(?:-{2,}\s*original message\s*-{2,}|from:.{0,300}?\b(?:sent|date):)",
     re.IGNORECASE | re.DOTALL,
 )
-_REPLY_HEADER_HINTS = ("class=", "id=", "From:", "from:", "FROM:", "Original Message")
+#: Text of a first pass's output that may hold a marker: only then is its tree rebuilt.
+_MARKER_HINTS = (' class="', ' id="', "From:", "from:", "FROM:", "Original Message")
 _REPLY_HEADER_SCAN = 400
 _REPLY_HEADER_NODES = 64
 _CITE = ' type="cite"'
@@ -562,9 +563,7 @@ def _mark_quotes(root: _Node) -> None:
                 child.name, child.attrs = "blockquote", _CITE
                 continue
             if _starts_quoted_history(child, text_before=text_before):
-                start = index
-                if index and _previous_rule(children, index):
-                    start = _previous_rule(children, index)
+                start = _rule_before(children, index)
                 quote = _Node("blockquote", _CITE)
                 quote.children = children[start:]
                 del children[start:]
@@ -574,16 +573,16 @@ def _mark_quotes(root: _Node) -> None:
             stack.append(child)
 
 
-def _previous_rule(children: list[_Node | str], index: int) -> int:
-    """The index of an ``<hr>`` just before ``index`` (blank text between), else 0."""
+def _rule_before(children: list[_Node | str], index: int) -> int:
+    """The index of an ``<hr>`` just before ``index`` (blank text between), else ``index``."""
     for before in range(index - 1, -1, -1):
         item = children[before]
         if isinstance(item, str):
             if item.strip():
-                return 0
+                return index
             continue
-        return before if item.name == "hr" else 0
-    return 0
+        return before if item.name == "hr" else index
+    return index
 
 
 def _unwrap_layout_tables(safe_html: str, *, self_closing: bool = False) -> str:
@@ -665,7 +664,7 @@ def _sanitize(html: str, engine: str, *, checked: bool = False) -> tuple[str, bo
     if not checked and (html.count("&") > MAX_AMPERSANDS or _too_deep(html)):
         return _source_html(html), True
     first = _clean(html, engine, keep_markers=True)
-    if "<table" not in first and not any(hint in first for hint in _REPLY_HEADER_HINTS):
+    if "<table" not in first and not any(hint in first for hint in _MARKER_HINTS):
         return first, False
     return _clean(_unwrap_layout_tables(first), engine), False
 
@@ -982,41 +981,25 @@ def _open_tag(node: _Node) -> str:
     return f"<{node.name}{node.attrs}>"
 
 
-def _serialise(items: list[_Node | str], out: list[str]) -> None:
-    """Write sanitised nodes back, each outermost quote inside ``<details data-quoted>``."""
+def _serialise(items: list[_Node | str], out: list[str], *, fold_quotes: bool = True) -> None:
+    """Write sanitised nodes back; with ``fold_quotes``, each outermost quote inside
+    ``<details data-quoted>`` (inside a quote, nothing folds again)."""
     stack: list[_Node | str] = list(reversed(items))
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             out.append(item)
         elif item.name in _VOID_ELEMENTS:
-            out.append(f"<{item.name}{item.attrs}>")
-        elif _is_quote(item):
+            out.append(_open_tag(item))
+        elif fold_quotes and _is_quote(item):
             out.append(_QUOTED_OPEN)
             out.append(_open_tag(item))
-            out.extend(_fold_free(item.children))
+            _serialise(item.children, out, fold_quotes=False)
             out.append("</blockquote></details>")
         else:
             out.append(_open_tag(item))
             stack.append(f"</{item.name}>")
             stack.extend(reversed(item.children))
-
-
-def _fold_free(items: list[_Node | str]) -> list[str]:
-    """Nodes written back as they are (inside a quote, nothing folds again)."""
-    out: list[str] = []
-    stack: list[_Node | str] = list(reversed(items))
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif item.name in _VOID_ELEMENTS:
-            out.append(f"<{item.name}{item.attrs}>")
-        else:
-            out.append(_open_tag(item))
-            stack.append(f"</{item.name}>")
-            stack.extend(reversed(item.children))
-    return out
 
 
 def fold(safe_html: str) -> str:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from .test_browser_layout import LIST, open_settled
+from support.pages import LIST, open_first_timeline
 
 
 def open_quoted_timeline(page, base: str) -> None:
     """The first demo email timeline holding a folded quote."""
-    open_settled(page, base + LIST + "?channel=email")
-    links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
-        "links => links.map(link => link.href)"
+    open_first_timeline(
+        page,
+        base + LIST + "?channel=email",
+        lambda p: p.locator(".aiconvos-message-body details[data-quoted]").count() > 0,
     )
-    for href in links:
-        open_settled(page, href)
-        if page.locator(".aiconvos-message-body details[data-quoted]").count():
-            return
-    raise AssertionError("no demo email conversation has a quoted reply")
 
 
 def test_quoted_history_is_closed_until_its_summary_is_clicked(server, page_as):

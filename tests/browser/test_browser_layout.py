@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-LIST = "/admin/ai-conversations/"
+from support.pages import LIST, open_first_timeline, open_settled
 
 #: Every row's box and the boxes of its cells, in page coordinates.
 ROW_BOXES = """() => [...document.querySelectorAll('tr[data-conversation-id]')].map(tr => {
@@ -38,24 +37,11 @@ BROKEN_TABLE_WORDS = """() => {
 }"""
 
 
-def open_settled(page, url: str) -> None:
-    """Open ``url`` and wait for its web fonts: the emoji and icon fonts change the boxes the
-    layout checks measure."""
-    page.goto(url)
-    page.evaluate("() => document.fonts.ready.then(() => true)")
-
-
 def open_table_timeline(page, base: str) -> None:
     """The first demo timeline whose messages hold a table."""
-    open_settled(page, base + LIST)
-    links = page.locator("tr[data-conversation-id] td.col-subject a").evaluate_all(
-        "links => links.map(link => link.href)"
+    open_first_timeline(
+        page, base + LIST, lambda p: p.locator(".aiconvos-message-body table").count() > 0
     )
-    for href in links:
-        open_settled(page, href)
-        if page.locator(".aiconvos-message-body table").count():
-            return
-    raise AssertionError("no demo conversation has a table")
 
 
 @pytest.mark.parametrize("user", ["admin", "viewer"])
