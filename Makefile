@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 ## Extra pytest arguments, e.g. PYTEST_ARGS='-m "not browser"' (which also skips the Chromium check).
 PYTEST_ARGS ?=
+## Test processes (pytest-xdist): one per core by default; 0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo test chromium lint bench screenshots clean
 
@@ -26,7 +28,7 @@ demo: $(STAMP)
 ## Checks for Chromium first, so a machine without it stops at once with the command to run.
 test: chromium $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests: installed when missing and root, else explained.
 chromium:

@@ -50,6 +50,7 @@ from werkzeug.wrappers import Response
 
 from flask_aiconvos import AIConversations
 from flask_aiconvos.demo import demo_customer
+from flask_aiconvos.vocab import ConversionKind, values
 
 #: Only for local demos; set the SECRET_KEY environment variable anywhere else.
 DEV_SECRET_KEY = "dev-only-change-me"
@@ -57,6 +58,8 @@ VIEW_ROLE = "aiChannelSession"
 #: Who may export the list and who may read the access log (the extension's default names).
 EXPORT_ROLE = "aiChannelSessionExport"
 AUDIT_ROLE = "aiChannelSessionAudit"
+#: Host records a conversation can lead to: their pages show the conversations that did.
+CONVERSION_KINDS = values(ConversionKind)
 
 #: Who may open which host record from the conversation screens (kind → role).
 LINK_ROLES: dict[str, str] = {
@@ -286,7 +289,12 @@ def _host_page(kind: str) -> Callable[[str], str]:
         _require_role(kind)
         customer = demo_customer(id) if kind == "customer" else None
         return render_template(
-            "example/record.html", kind=kind, page=page, record_id=id, customer=customer
+            "example/record.html",
+            kind=kind,
+            page=page,
+            record_id=id,
+            customer=customer,
+            conversion_kinds=CONVERSION_KINDS,
         )
 
     view.__doc__ = f"{page.title} page of the host app (a stub for the demo)."

@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import audit, erasure, importing, recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
+from . import (
+    audit,
+    erasure,
+    importing,
+    panel,
+    recording,
+    remote_images,
+    search_index,  # noqa: F401  (creates its index with the tables)
+    security_headers,
+)
 from .access import (
     AccessPolicy,
     LinkTarget,
@@ -81,7 +90,9 @@ class InitOptions(TypedDict, total=False):
     clock: Clock | None
 
 
-class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.ErasureAPI):
+class AIConversations(
+    recording.RecordingAPI, importing.ImportAPI, erasure.ErasureAPI, panel.PanelAPI
+):
     """The flask-aiconvos extension: an *AI Conversations* workspace in the host's Flask-Admin.
 
     Create it once, then ``init_app(app, db=..., admin=...)`` (or pass ``app`` to the
@@ -251,6 +262,7 @@ class AIConversations(recording.RecordingAPI, importing.ImportAPI, erasure.Erasu
                 url=_non_empty_str(config, "AICONVOS_AUDIT_URL"),
             )
         )
+        app.add_template_global(panel.conversations_panel, panel.PANEL_GLOBAL)
         app.cli.add_command(aiconvos_cli)
 
     @staticmethod

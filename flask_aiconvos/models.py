@@ -241,7 +241,11 @@ class Conversion(Base):
 
     conversation: Mapped[Conversation] = relationship(back_populates="conversions", lazy="raise")
 
-    __table_args__ = (UniqueConstraint("conversation_id", "kind", "target_id"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "kind", "target_id"),
+        # A host record's page finds the conversations that led to it (``conversations_for``).
+        Index("ix_aiconvos_conversion_kind_target", "kind", "target_id"),
+    )
 
     def __repr__(self) -> str:
         return f"<Conversion {self.kind} {self.target_id}>"

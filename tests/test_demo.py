@@ -311,11 +311,25 @@ def test_example_app_admin_sees_everything_and_follows_links(example_app: Flask)
     badges = listing.select("a[data-conversion]")
     assert {a["data-conversion"] for a in badges} == set(values(ConversionKind))
     for badge in badges:
-        record = page(client.get(badge["href"])).select_one("[data-host-record]")
+        record_page = page(client.get(badge["href"]))
+        record = record_page.select_one("[data-host-record]")
         assert record is not None and record["data-host-record"] == badge["data-conversion"]
+        # The record's page shows the conversation that led to it, linked to its timeline.
+        row = badge.find_parent("tr")["data-conversation-id"]
+        item = record_page.select_one(f"[data-aiconvos-panel] [data-conversation-id='{row}']")
+        assert item is not None, (badge["href"], row)
+        assert item.select_one("a")["href"] == f"/admin/ai-conversations/details/?id={row}"
 
     profile = page(client.get("/customers/C-1001"))
     assert profile.select_one("[data-customer-name]").get_text(strip=True) == "Zoë Müller"
+    with example_app.app_context():
+        extension = AIConversations.state(example_app).extension
+        of_customer = [c.id for c in extension.conversations_for(customer_id="C-1001")]
+    assert of_customer
+    assert [
+        int(item["data-conversation-id"])
+        for item in profile.select("[data-aiconvos-panel] [data-conversation-id]")
+    ] == of_customer
     assert "Lumen Studio" in profile.get_text()
     for path in ("/help-desk/T-99", "/ai-inbox/INB-1", "/visitors/T-4001", "/customers/C-2001"):
         assert page(client.get(path)).select_one("[data-record-id]") is not None

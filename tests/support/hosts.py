@@ -49,9 +49,33 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def worker_database(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker (``<name>_gw0``, …), created when
+    missing, so parallel workers never drop each other's tables; without xdist: ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": own.database},
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 DATABASES = [pytest.param("sqlite", id="sqlite")]
 if POSTGRES_URL:
-    DATABASES.append(pytest.param(sqlalchemy_url(POSTGRES_URL), id="postgresql"))
+    DATABASES.append(
+        pytest.param(worker_database(sqlalchemy_url(POSTGRES_URL)), id="postgresql")
+    )
 
 
 @dataclass
