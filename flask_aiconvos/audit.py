@@ -195,9 +195,9 @@ def _write(
         "params": params[:ACCESS_PARAMS_MAX],
     }
     if state.audit_write == BACKGROUND and in_request and not immediate:
-        writer.submit(state.db.engine, row)
+        writer.submit(state.engine, row)
     else:
-        _insert(state.db.engine, [row])
+        _insert(state.engine, [row])
 
 
 def flush(timeout: float = 10.0) -> bool:

@@ -19,7 +19,7 @@ from . import erasure, migration
 from .demo import seed_demo as record_demo
 from .errors import InvalidRecord
 from .importing import MAX_LINE_BYTES, ImportReport
-from .models import Conversation
+from .models import BIND_ARGUMENTS, Conversation
 from .state import get_state
 
 
@@ -69,7 +69,9 @@ def seed_demo(conversations: int, seed: int, if_empty: bool) -> None:
     """Record realistic demo conversations through the public recording API."""
     state = get_state()
     if if_empty:
-        existing = state.db.session.scalar(select(func.count()).select_from(Conversation))
+        existing = state.db.session.scalar(
+            select(func.count()).select_from(Conversation), bind_arguments=BIND_ARGUMENTS
+        )
         if existing:
             click.echo(f"aiconvos: {existing} conversations already recorded; nothing seeded")
             return

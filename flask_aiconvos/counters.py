@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Conversation, ConversationCounter
+from .models import BIND_ARGUMENTS, Conversation, ConversationCounter, tables_connection
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
 
 D = TypeVar("D", date, datetime)
@@ -141,25 +141,25 @@ def _bump(session: Session, conversation: Conversation, column: str) -> None:
         }
         for grain, start in periods(conversation.started_at)
     ]
-    dialect = session.connection().dialect.name
+    dialect = tables_connection(session).dialect.name
     if dialect in ("sqlite", "postgresql"):
         module: Any = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(_KEY), set_={column: table.c[column] + stmt.excluded[column]}
         )
-        session.execute(stmt)
+        session.execute(stmt, bind_arguments=BIND_ARGUMENTS)
         return
     for row in rows:
         key = and_(*(table.c[name] == row[name] for name in _KEY))
         bumped = update(table).where(key).values({column: table.c[column] + 1})
-        if session.execute(bumped).rowcount:
+        if session.execute(bumped, bind_arguments=BIND_ARGUMENTS).rowcount:
             continue
         try:
             with session.begin_nested():
-                session.execute(insert(table).values(row))
+                session.execute(insert(table).values(row), bind_arguments=BIND_ARGUMENTS)
         except IntegrityError:
-            session.execute(bumped)
+            session.execute(bumped, bind_arguments=BIND_ARGUMENTS)
 
 
 def record_started(session: Session, conversation: Conversation) -> None:
@@ -225,7 +225,7 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
         }
         for key, change in deltas.items()
     ]
-    dialect = session.connection().dialect.name
+    dialect = tables_connection(session).dialect.name
     if dialect in ("sqlite", "postgresql"):
         module: Any = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table)
@@ -233,7 +233,7 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
             index_elements=list(_KEY),
             set_={column: table.c[column] + stmt.excluded[column] for column in columns},
         )
-        session.execute(stmt, rows)
+        session.execute(stmt, rows, bind_arguments=BIND_ARGUMENTS)
     else:
         for row in rows:
             key = and_(*(table.c[name] == row[name] for name in _KEY))
@@ -242,10 +242,12 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
                 .where(key)
                 .values({column: table.c[column] + row[column] for column in columns})
             )
-            if not session.execute(changed).rowcount:
-                session.execute(insert(table).values(row))
+            if not session.execute(changed, bind_arguments=BIND_ARGUMENTS).rowcount:
+                session.execute(insert(table).values(row), bind_arguments=BIND_ARGUMENTS)
     if any(change.get("conversations", 0) < 0 for change in deltas.values()):
-        session.execute(table.delete().where(table.c.conversations <= 0))
+        session.execute(
+            table.delete().where(table.c.conversations <= 0), bind_arguments=BIND_ARGUMENTS
+        )
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ def channel_totals(
     query = parts[0] if len(parts) == 1 else union_all(*parts)
     merged: dict[str, list[int]] = {}
     spans: dict[str, list[datetime]] = {}
-    for row in session.execute(query):
+    for row in session.execute(query, bind_arguments=BIND_ARGUMENTS):
         totals = merged.setdefault(row[0], [0] * (1 + len(kinds)))
         for index, value in enumerate(row[1 : 2 + len(kinds)]):
             totals[index] += int(value or 0)

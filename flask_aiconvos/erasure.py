@@ -23,6 +23,7 @@ from . import audit, counters
 from .errors import InvalidRecord
 from .masking import mask_identifier
 from .models import (
+    BIND_ARGUMENTS,
     ID_MAX,
     IDENTIFIER_MAX,
     RECORD_ID_MAX,
@@ -32,6 +33,7 @@ from .models import (
     EscalationTicket,
     InboxItem,
     Message,
+    tables_connection,
 )
 from .recording import (
     _commit_or_rollback,
@@ -120,7 +122,12 @@ def _next_batch(session: Session, selection: Selection, size: int) -> list[Any]:
         c.started_at,
         *(getattr(c, count_column(k)) for k in kinds),
     )
-    return list(session.execute(select(*columns).where(selection.where).order_by(c.id).limit(size)))
+    return list(
+        session.execute(
+            select(*columns).where(selection.where).order_by(c.id).limit(size),
+            bind_arguments=BIND_ARGUMENTS,
+        )
+    )
 
 
 def _delete_batch(session: Session, rows: list[Any]) -> None:
@@ -137,8 +144,12 @@ def _delete_batch(session: Session, rows: list[Any]) -> None:
             sign=-1,
         )
     for model in _CHILDREN:
-        session.execute(delete(model).where(model.conversation_id.in_(ids)))
-    session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+        session.execute(
+            delete(model).where(model.conversation_id.in_(ids)), bind_arguments=BIND_ARGUMENTS
+        )
+    session.execute(
+        delete(Conversation).where(Conversation.id.in_(ids)), bind_arguments=BIND_ARGUMENTS
+    )
     counters.apply(session, deltas)
 
 
@@ -147,7 +158,8 @@ def count(selection: Selection) -> int:
     session = get_state().db.session
     with _usable_afterwards(session):
         total = session.scalar(
-            select(func.count()).select_from(Conversation).where(selection.where)
+            select(func.count()).select_from(Conversation).where(selection.where),
+            bind_arguments=BIND_ARGUMENTS,
         )
     return int(total or 0)
 
@@ -182,12 +194,20 @@ def purge_access_log(before: object, *, dry_run: bool = False) -> int:
     log = AccessLogEntry
     with _usable_afterwards(session):
         if dry_run:
-            return int(session.scalar(select(func.count()).where(log.at < moment)) or 0)
+            return int(
+                session.scalar(
+                    select(func.count()).where(log.at < moment), bind_arguments=BIND_ARGUMENTS
+                )
+                or 0
+            )
         deleted = 0
         query = select(log.id).where(log.at < moment).order_by(log.id).limit(AUDIT_BATCH_SIZE)
-        while ids := session.scalars(query).all():
+        while ids := session.scalars(query, bind_arguments=BIND_ARGUMENTS).all():
             _commit_or_rollback(
-                session, lambda ids=ids: session.execute(delete(log).where(log.id.in_(ids)))
+                session,
+                lambda ids=ids: session.execute(
+                    delete(log).where(log.id.in_(ids)), bind_arguments=BIND_ARGUMENTS
+                ),
             )
             deleted += len(ids)
     return deleted
@@ -284,6 +304,7 @@ def rebuild_all(session: Session) -> int:
     """Tallies first (the counters are built from them), then the counters; in the caller's
     transaction."""
     session.execute(
-        update(Conversation).values(_tallies()).execution_options(synchronize_session=False)
+        update(Conversation).values(_tallies()).execution_options(synchronize_session=False),
+        bind_arguments=BIND_ARGUMENTS,
     )
-    return counters.rebuild(session.connection())
+    return counters.rebuild(tables_connection(session))

@@ -29,7 +29,7 @@ from .access import (
 )
 from .cli import aiconvos_cli
 from .errors import ConfigurationError, InvalidRecord
-from .models import AccessLogEntry, Conversation, metadata
+from .models import ENGINE_KEY, AccessLogEntry, Conversation, metadata
 from .rendering import SANITIZER_ENGINES
 from .state import EXTENSION_KEY, Clock, ExtensionState, get_state, resource_dir, utcnow
 from .views import AccessLogView, ConversationView
@@ -61,6 +61,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_AUDIT_ROLE": "aiChannelSessionAudit",
     "AICONVOS_AUDIT_URL": "ai-conversations-audit",
     "AICONVOS_AUDIT_USER_DISPLAY": None,
+    "AICONVOS_BIND_KEY": None,
 }
 
 
@@ -76,6 +77,31 @@ def _non_empty_str(config: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{key} must be a non-empty string, got {value!r}")
     return value
+
+
+def _route_tables(app: Flask, db: SQLAlchemy, bind_key: str | None) -> None:
+    """Send the extension's tables to the engine of ``bind_key`` in this app.
+
+    Flask-SQLAlchemy picks a table's engine by its metadata's bind key, looked up in the app's
+    engines; the extension's key (``ENGINE_KEY``) is the same in every app, so each app maps it
+    to its own choice, and two apps in one process may choose differently.
+    """
+    with app.app_context():
+        try:
+            engines = db.engines
+        except RuntimeError:
+            raise ConfigurationError(
+                "call db.init_app(app) before aiconvos.init_app(app, db=db, ...)"
+            ) from None
+        if bind_key not in engines:
+            known = ", ".join(repr(key) for key in engines if key not in (None, ENGINE_KEY))
+            raise ConfigurationError(
+                f"AICONVOS_BIND_KEY {bind_key!r} is not a key of SQLALCHEMY_BINDS "
+                f"(its keys: {known or 'none'})"
+            )
+        if not isinstance(engines, dict):
+            raise ConfigurationError("AICONVOS_BIND_KEY needs Flask-SQLAlchemy 3.0 or later")
+        engines[ENGINE_KEY] = engines[bind_key]
 
 
 class InitOptions(TypedDict, total=False):
@@ -203,6 +229,11 @@ class AIConversations(
         if pii_role is not None:
             pii_role = _non_empty_str(config, "AICONVOS_PII_ROLE")
 
+        bind_key = config["AICONVOS_BIND_KEY"]
+        if bind_key is not None:
+            bind_key = _non_empty_str(config, "AICONVOS_BIND_KEY")
+        _route_tables(app, db, bind_key)
+
         view = view_class(
             Conversation,
             db,
@@ -240,6 +271,7 @@ class AIConversations(
             audit_write=config["AICONVOS_AUDIT_WRITE"],
             audit_role=_non_empty_str(config, "AICONVOS_AUDIT_ROLE"),
             audit_user_display=user_display,
+            bind_key=bind_key,
         )
         app.extensions[EXTENSION_KEY] = state
         view.page_size = state.page_size
@@ -272,9 +304,9 @@ class AIConversations(
 
     def create_all(self) -> None:
         """Create the extension's tables directly (tests, demos); production uses migrations."""
-        metadata.create_all(get_state().db.engine)
+        metadata.create_all(get_state().engine)
 
     def drop_all(self) -> None:
         """Drop the extension's tables (tests), once pending access-log entries are written."""
         audit.flush()
-        metadata.drop_all(get_state().db.engine)
+        metadata.drop_all(get_state().engine)

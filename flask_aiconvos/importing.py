@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from . import counters, subjects
 from .errors import InvalidRecord, shown
 from .models import (
+    BIND_ARGUMENTS,
     EXTERNAL_ID_MAX,
     IDENTIFIER_MAX,
     NAME_MAX,
@@ -496,7 +497,9 @@ class _Writer:
         if not where:
             return {}
         found: dict[tuple[Any, ...], Any] = {}
-        for row in self.session.execute(select(*_LOOKUP_COLUMNS).where(or_(*where))):
+        for row in self.session.execute(
+            select(*_LOOKUP_COLUMNS).where(or_(*where)), bind_arguments=BIND_ARGUMENTS
+        ):
             found.setdefault(conversation_key(row._mapping), row)
         return found
 
@@ -541,6 +544,7 @@ class _Writer:
             self.session.execute(
                 insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id, sort_by_parameter_order=True),
                 rows,
+                bind_arguments=BIND_ARGUMENTS,
             ).scalars()
         )
         now = self.settings.clock()
@@ -601,7 +605,7 @@ class _Writer:
     def _insert_parts(self, parts: dict[Any, list[dict[str, Any]]]) -> None:
         for table, rows in parts.items():
             if rows:
-                self.session.execute(insert(table), rows)
+                self.session.execute(insert(table), rows, bind_arguments=BIND_ARGUMENTS)
 
     # --- a record whose conversation is stored already ------------------------------------
 
@@ -616,7 +620,8 @@ class _Writer:
             for kind, target in session.execute(
                 select(Conversion.kind, Conversion.target_id).where(
                     Conversion.conversation_id == conversation_id
-                )
+                ),
+                bind_arguments=BIND_ARGUMENTS,
             )
         }
         conversions = [key for key in record.conversions if key not in have]
@@ -625,7 +630,8 @@ class _Writer:
             for row in session.execute(
                 select(InboxItem.id, InboxItem.item_id, InboxItem.status, InboxItem.title).where(
                     InboxItem.conversation_id == conversation_id
-                )
+                ),
+                bind_arguments=BIND_ARGUMENTS,
             )
         }
         new_items = [item for item in record.inbox_items if item not in items]
@@ -640,7 +646,8 @@ class _Writer:
             for row in session.execute(
                 select(
                     EscalationTicket.id, EscalationTicket.ticket_id, EscalationTicket.subject
-                ).where(EscalationTicket.conversation_id == conversation_id)
+                ).where(EscalationTicket.conversation_id == conversation_id),
+                bind_arguments=BIND_ARGUMENTS,
             )
         }
         new_tickets = [ticket for ticket in record.tickets if ticket not in known_tickets]
@@ -675,12 +682,16 @@ class _Writer:
             values_: dict[str, Any] = {"status": status, "updated_at": now}
             if title is not None:
                 values_["title"] = title
-            session.execute(update(InboxItem).where(InboxItem.id == item_id).values(values_))
+            session.execute(
+                update(InboxItem).where(InboxItem.id == item_id).values(values_),
+                bind_arguments=BIND_ARGUMENTS,
+            )
         for ticket_id, subject in changed_tickets:
             session.execute(
                 update(EscalationTicket)
                 .where(EscalationTicket.id == ticket_id)
-                .values(subject=subject)
+                .values(subject=subject),
+                bind_arguments=BIND_ARGUMENTS,
             )
         added = Counter(kind for kind, _ in conversions)
         self._update_columns(stored, messages, added, len(new_items), len(new_tickets), deltas)
@@ -694,7 +705,8 @@ class _Writer:
                 self.session.scalars(
                     select(Message.external_id).where(
                         Message.conversation_id == conversation_id, Message.external_id.in_(keyed)
-                    )
+                    ),
+                    bind_arguments=BIND_ARGUMENTS,
                 )
             )
         timed: Counter[tuple[str, str, datetime | None]] = Counter()
@@ -703,7 +715,8 @@ class _Writer:
             for sender, body, original, sent_at in self.session.execute(
                 select(Message.sender, Message.body, Message.original_body, Message.sent_at).where(
                     Message.conversation_id == conversation_id, Message.external_id.is_(None)
-                )
+                ),
+                bind_arguments=BIND_ARGUMENTS,
             ):
                 given = body if original is None else original
                 timed[(sender, given, sent_at)] += 1
@@ -774,12 +787,14 @@ class _Writer:
                 c.external_id,
                 c.search_text,
                 *(c[count_column(kind)] for kind in conversions),
-            )
+            ),
+            bind_arguments=BIND_ARGUMENTS,
         ).one()
         search_text = build_search_text(*row[:6])
         if search_text != row[6]:
             self.session.execute(
-                update(_CONVERSATIONS).where(c.id == stored.id).values(search_text=search_text)
+                update(_CONVERSATIONS).where(c.id == stored.id).values(search_text=search_text),
+                bind_arguments=BIND_ARGUMENTS,
             )
         for index, (kind, n) in enumerate(conversions.items()):
             if row[7 + index] == n:  # none before: the conversation's first of this kind

@@ -29,7 +29,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def _engine(engine: Engine | None) -> Engine:
     if engine is not None:
         return engine
-    return get_state().db.engine
+    return get_state().engine
 
 
 def upgrade(revision: str = "head", *, engine: Engine | None = None) -> None:

@@ -10,6 +10,7 @@ table's creation.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,8 +24,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .vocab import count_column
@@ -37,7 +38,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+#: The bind key Flask-SQLAlchemy reads from the extension's tables to pick their engine. It is
+#: the same for every app; ``init_app`` maps it, in each app's engines, to the engine of that
+#: app's ``AICONVOS_BIND_KEY`` (or its default engine).
+ENGINE_KEY = "__aiconvos__"
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION, info={"bind_key": ENGINE_KEY})
 
 # Column sizes, shared with the recording API's validation so an accepted value always fits.
 TENANT_MAX = 64
@@ -345,3 +351,20 @@ class AccessLogEntry(Base):
 
     def __repr__(self) -> str:
         return f"<AccessLogEntry {self.action} {self.user_id}>"
+
+
+#: ``bind_arguments`` for ``session.execute`` of a statement that names no mapped class (Core
+#: columns, SQL functions): without it, Flask-SQLAlchemy would send it to the default engine.
+BIND_ARGUMENTS: dict[str, Any] = {"mapper": Conversation}
+
+
+def tables_connection(session: Session) -> Connection:
+    """The session's connection to the database that holds the extension's tables (a
+    statement without a table, or a bare ``session.connection()``, would get the default one)."""
+    return session.connection(bind_arguments=BIND_ARGUMENTS)
+
+
+def tables_engine(session: Session) -> Engine:
+    """The engine of the database that holds the extension's tables, for this session."""
+    bind = session.get_bind(mapper=Conversation)
+    return bind if isinstance(bind, Engine) else bind.engine

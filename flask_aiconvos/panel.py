@@ -23,7 +23,7 @@ from . import masking, queries, rendering, subjects
 from .access import current_user
 from .errors import InvalidRecord, shown
 from .formatters import NO_MESSAGES_TITLE, BadgeView, badge_views, customer_display
-from .models import RECORD_ID_MAX, Conversation, Conversion
+from .models import BIND_ARGUMENTS, RECORD_ID_MAX, Conversation, Conversion
 from .recording import _identifier, _usable_afterwards
 from .state import get_state
 from .vocab import CHANNEL_LABELS, CONVERSION_STYLES, ConversionKind, values
@@ -113,7 +113,7 @@ def panel_query(
 def find_conversations(session: Session, stmt: Select[tuple[Conversation]]) -> list[Conversation]:
     """Run it; a database error leaves the host's session usable."""
     with _usable_afterwards(session):
-        return list(session.scalars(stmt))
+        return list(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS))
 
 
 def panel_items(session: Session, conversations: Sequence[Conversation]) -> list[PanelItem]:

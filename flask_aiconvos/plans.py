@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .list_request import ListFilters
+from .models import tables_engine
 
 #: A search with at least this many matches reads its first pages along the activity index.
 SEARCH_WALK_MIN_MATCHES = 2_000
@@ -55,7 +56,7 @@ def range_plan(
         sort != "last_activity_at"
         or filters.search_words
         or (filters.started_from is None and filters.started_to is None)
-        or session.get_bind().dialect.name != "sqlite"
+        or tables_engine(session).dialect.name != "sqlite"
     ):
         return None
     recent = filters.started_to is None or filters.started_to > now - timedelta(days=1)

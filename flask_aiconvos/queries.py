@@ -37,7 +37,15 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from . import counters, plans, search_index
 from .list_request import ListFilters
-from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message, UTCDateTime
+from .models import (
+    BIND_ARGUMENTS,
+    Conversation,
+    Conversion,
+    EscalationTicket,
+    InboxItem,
+    Message,
+    UTCDateTime,
+)
 from .search_text import word_alternatives
 from .vocab import (
     ALL_CHANNELS_LABEL,
@@ -208,7 +216,7 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
             row[-2],
             row[-1],
         )
-        for row in session.execute(stmt)
+        for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS)
     ]
 
 
@@ -326,7 +334,7 @@ def page_of_rows(
     stmt: Select[tuple[Conversation]] = (
         select(Conversation).join(ids, Conversation.id == ids.c.id).order_by(*order)
     )
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS))
 
 
 @dataclass(frozen=True)
@@ -368,7 +376,7 @@ def badges_for(session: Session, rows: Sequence[Conversation]) -> dict[int, list
     ).where(ranked.c.position == 1)
     found = {
         (conv_id, kind): Badge(kind, int(records), target)
-        for conv_id, kind, target, records in session.execute(stmt)
+        for conv_id, kind, target, records in session.execute(stmt, bind_arguments=BIND_ARGUMENTS)
     }
     order = values(ConversionKind)
     for conv_id in wanted:
@@ -386,7 +394,7 @@ def scoped_conversation(
     stmt = select(Conversation).where(Conversation.id == conversation_id)
     if tenant is not None:
         stmt = stmt.where(Conversation.tenant == tenant)
-    return session.scalars(stmt).first()
+    return session.scalars(stmt, bind_arguments=BIND_ARGUMENTS).first()
 
 
 @dataclass
@@ -499,7 +507,9 @@ def timeline(
         stmt = stmt.where(or_(m.sent_at < anchor, and_(m.sent_at == anchor, m.id < before)))
         # The time of the message the next page starts with, in the same statement.
         stmt = stmt.add_columns(type_coerce(anchor, UTCDateTime()).label("anchor_at"))
-    rows = session.execute(stmt.order_by(m.sent_at.desc(), m.id.desc()).limit(limit + 1)).all()
+    rows = session.execute(
+        stmt.order_by(m.sent_at.desc(), m.id.desc()).limit(limit + 1), bind_arguments=BIND_ARGUMENTS
+    ).all()
     newest_first = [row[0] for row in rows]
     has_earlier = len(newest_first) > limit
     messages = list(reversed(newest_first[:limit]))
@@ -507,21 +517,24 @@ def timeline(
         session.scalars(
             select(Conversion)
             .where(Conversion.conversation_id == conversation.id)
-            .order_by(Conversion.occurred_at, Conversion.id)
+            .order_by(Conversion.occurred_at, Conversion.id),
+            bind_arguments=BIND_ARGUMENTS,
         )
     )
     inbox_items = list(
         session.scalars(
             select(InboxItem)
             .where(InboxItem.conversation_id == conversation.id)
-            .order_by(InboxItem.id)
+            .order_by(InboxItem.id),
+            bind_arguments=BIND_ARGUMENTS,
         )
     )
     tickets = list(
         session.scalars(
             select(EscalationTicket)
             .where(EscalationTicket.conversation_id == conversation.id)
-            .order_by(EscalationTicket.id)
+            .order_by(EscalationTicket.id),
+            bind_arguments=BIND_ARGUMENTS,
         )
     )
     return Timeline(
@@ -636,7 +649,9 @@ def rows_in_order(
                 bindparam("after_id", after[1], type_=table.c.id.type),
             )
             stmt = stmt.where(key < bound if descending else key > bound)
-        rows = session.execute(stmt.order_by(*order).limit(chunk)).all()
+        rows = session.execute(
+            stmt.order_by(*order).limit(chunk), bind_arguments=BIND_ARGUMENTS
+        ).all()
         if not rows:
             return
         yield rows
@@ -695,6 +710,6 @@ def parts_of(session: Session, conversation_ids: Sequence[int]) -> Parts:
             .order_by(owner, *(part_table.c[column] for column in order))
         )
         found: dict[int, list[Row[Any]]] = getattr(parts, name)
-        for row in session.execute(stmt).all():
+        for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
             found.setdefault(row[0], []).append(row)
     return parts

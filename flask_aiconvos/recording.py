@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import counters, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
 from .models import (
+    BIND_ARGUMENTS,
     EXTERNAL_ID_MAX,
     ID_MAX,
     IDENTIFIER_MAX,
@@ -312,12 +313,16 @@ def _touch_conversation(
     runs for every message.
     """
     row = session.execute(
-        _TOUCH, {"conversation_id": conversation.id, "moment": moment, "preview": preview}
+        _TOUCH,
+        {"conversation_id": conversation.id, "moment": moment, "preview": preview},
+        bind_arguments=BIND_ARGUMENTS,
     ).one()
     search_text = build_search_text(*row[:6])
     if search_text != row.search_text:
         session.execute(
-            _SET_SEARCH_TEXT, {"conversation_id": conversation.id, "search_text": search_text}
+            _SET_SEARCH_TEXT,
+            {"conversation_id": conversation.id, "search_text": search_text},
+            bind_arguments=BIND_ARGUMENTS,
         )
     for name in ("first_message_preview", "message_count", "last_activity_at", "first_message_at"):
         set_committed_value(conversation, name, getattr(row, name))
@@ -336,7 +341,8 @@ def _increment(session: Session, conversation: Conversation, column: str) -> int
         .where(Conversation.id == conversation.id)
         .values({column: counter + 1})
         .returning(counter)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
+        bind_arguments=BIND_ARGUMENTS,
     ).scalar_one()
     set_committed_value(conversation, column, value)
     return int(value)
@@ -345,7 +351,7 @@ def _increment(session: Session, conversation: Conversation, column: str) -> int
 def _first(session: Session, model: type[T], **key: Any) -> T | None:
     """The record of ``model`` with these column values, if stored."""
     conditions = [getattr(model, name) == value for name, value in key.items()]
-    return session.scalars(select(model).where(*conditions)).first()
+    return session.scalars(select(model).where(*conditions), bind_arguments=BIND_ARGUMENTS).first()
 
 
 def _record_once(
@@ -443,7 +449,9 @@ class RecordingAPI:
         def find() -> Conversation | None:
             if external_id is None:
                 return None
-            return session.scalars(keyed_conversation(tenant, external_id)).first()
+            return session.scalars(
+                keyed_conversation(tenant, external_id), bind_arguments=BIND_ARGUMENTS
+            ).first()
 
         conversation = Conversation(
             channel=channel,

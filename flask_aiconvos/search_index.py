@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, column, event, select,
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .models import Conversation
+from .models import Conversation, tables_connection, tables_engine
 
 FTS_TABLE = "aiconvos_search"
 TRIGRAM_INDEX = "ix_aiconvos_conversation_search_trgm"
@@ -197,13 +197,12 @@ def _drop_with_table(target: Any, connection: Connection, **kw: Any) -> None:
 
 def enabled(session: Session) -> bool:
     """Whether searches on this session's database can use the SQLite index."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    engine = tables_engine(session)
     if engine.dialect.name != "sqlite":
         return False
     known = _available.get(engine)
     if known is None:
-        known = _exists_sqlite(session.connection())
+        known = _exists_sqlite(tables_connection(session))
         _available[engine] = known
     return known
 

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import Engine
 
     from .access import AccessPolicy
     from .extension import AIConversations
@@ -72,6 +73,14 @@ class ExtensionState:
     audit_role: str = "aiChannelSessionAudit"
     #: ``AICONVOS_AUDIT_USER_DISPLAY``: how an access-log entry names its user.
     audit_user_display: Callable[[Any], str | None] = lambda user: None
+    #: ``AICONVOS_BIND_KEY``: the host's Flask-SQLAlchemy bind holding the extension's tables
+    #: (``None``: the default database).
+    bind_key: str | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the database that holds the extension's tables (app context)."""
+        return self.db.engines[self.bind_key]
 
 
 def get_state(app: Flask | None = None) -> ExtensionState:

@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from . import counters, queries, search_index
 from .list_request import ListFilters, local_midnight
-from .models import Conversation, ConversationCounter
+from .models import BIND_ARGUMENTS, Conversation, ConversationCounter
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
 #: The longest range (in days) the chart shows day by day; longer ones are shown by month.
@@ -395,7 +395,7 @@ def trends(
     counted = [(low, high) for (low, high), key in zip(spans, keys, strict=True) if key is not None]
     stmt = _statement(session, filters, spans) if counted else None
     if stmt is not None:
-        for row in session.execute(stmt):
+        for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS):
             key = keys[int(row[0])]
             if key is None or (filters.channel is not None and row[1] != filters.channel):
                 continue

@@ -16,12 +16,17 @@ T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def run_writers(database_url: str, target) -> list[BaseException]:
-    """Run ``target(ext, writer_index)`` in WRITERS threads, each with its own app and engine."""
+    """Run ``target(ext, writer_index)`` in WRITERS threads, each with its own app and engine.
+
+    The apps are built first, in this thread: what races is the writing, not Flask's set-up
+    (CPython 3.11 can fail compiling URL rules in several threads at once).
+    """
     errors: list[BaseException] = []
-    barrier = threading.Barrier(WRITERS)
+    barrier = threading.Barrier(WRITERS, timeout=60)
+    hosts = [make_host_app(database_url) for _ in range(WRITERS)]
 
     def worker(index: int) -> None:
-        app, ext = make_host_app(database_url)
+        app, ext = hosts[index]
         try:
             with app.app_context():
                 barrier.wait()
@@ -37,6 +42,7 @@ def run_writers(database_url: str, target) -> list[BaseException]:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a writer did not finish"
     return errors
 
 

@@ -49,26 +49,30 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def postgres_database(url: str, name: str) -> str:
+    """``url`` with its database replaced by ``name``, created on that server when missing."""
+    base = sa.make_url(url)
+    own = base.set(database=name)
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 def worker_database(url: str) -> str:
     """The PostgreSQL database of this pytest-xdist worker (``<name>_gw0``, …), created when
     missing, so parallel workers never drop each other's tables; without xdist: ``url`` itself."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
-    base = sa.make_url(url)
-    own = base.set(database=f"{base.database}_{worker}")
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            exists = connection.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                {"name": own.database},
-            )
-            if not exists:
-                connection.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
-    finally:
-        engine.dispose()
-    return own.render_as_string(hide_password=False)
+    return postgres_database(url, f"{sa.make_url(url).database}_{worker}")
 
 
 DATABASES = [pytest.param("sqlite", id="sqlite")]
