@@ -117,14 +117,17 @@ def _now(context: Context | None) -> datetime:
 
 def subject(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
     """The subject, or the opening message on one line (in italics, ``subjects``), linking to
-    the timeline."""
+    the timeline with the list's parameters."""
     title = model.subject or subjects.display_subject(model.first_message_preview)
     title = title or NO_MESSAGES_TITLE
     if _masked(context):
         title = masking.mask_text(title)
-    return _macro(context, "subject_link")(
-        view.get_url(".details_view", id=model.id), title, model.subject is None
-    )
+    page = _list_page(context)
+    if page is not None:  # the timeline leads on through this same list
+        url = page.request.details_url(model.id)
+    else:
+        url = view.get_url(".details_view", id=model.id)
+    return _macro(context, "subject_link")(url, title, model.subject is None)
 
 
 def conversions(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:

@@ -30,6 +30,8 @@ RANGE_PRESETS: dict[str, str] = {
 FILTER_PARAMETERS = ("channel", "search", "range", "from", "to")
 #: The order of the list (Flask-Admin's column index and direction), kept by its links too.
 ORDER_PARAMETERS = ("sort", "desc")
+#: The timeline's endpoint: its links carry the list's parameters (``details_url``).
+DETAILS_ENDPOINT = ".details_view"
 #: Any page past this one is past the end of every list (and its offset fits any database).
 MAX_PAGE = 999_999_999
 
@@ -222,6 +224,16 @@ class ListRequest:
     def sort_url(self, column: int | None, desc: bool = False) -> str:
         """The first page in another order (``None``: the default order)."""
         return self.url(sort=column, desc=1 if desc and column is not None else None)
+
+    def details_url(self, conversation_id: int, *, page: int | None = None, **extra: Any) -> str:
+        """The timeline of a conversation of this list, carrying the list's parameters and
+        ``page`` (default: this request's), so the timeline can lead on through the same list;
+        ``extra`` are the timeline's own parameters (``before``, ``images``)."""
+        params: dict[str, Any] = self.params
+        page = self.page if page is None else page
+        if page:
+            params["page"] = page
+        return url_for(DETAILS_ENDPOINT, id=conversation_id, **params, **extra)
 
     def export_url(self, extension: str) -> str:
         """The export of this list (``"csv"`` or ``"jsonl"``): its filters and order, every row."""

@@ -108,6 +108,12 @@ def _indexed(session: Session, filters: ListFilters) -> bool:
     return bool(filters.search_words) and search_index.enabled(session)
 
 
+def list_conditions(session: Session, filters: ListFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the list's rows on this database (the search index where it has
+    one): what a query over "the rows the list shows" applies."""
+    return conditions(filters, indexed=_indexed(session, filters))
+
+
 # --- metrics, tabs and channel comparison: one grouped query -----------------------------------
 
 

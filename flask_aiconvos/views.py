@@ -37,6 +37,7 @@ from . import (
     remote_images,
     rendering,
     security_headers,
+    shortcuts,
     subjects,
     trends,
     vocab,
@@ -45,6 +46,7 @@ from .access import current_user
 from .formatters import BadgeView, badge_views, customer_display
 from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
 from .models import ID_MAX, AccessLogEntry, Conversation, Conversion, Message
+from .navigation import ListNavigation, list_navigation
 from .search_text import clean_search
 from .state import get_state
 from .trends import CHART_KINDS, Trends
@@ -178,6 +180,15 @@ class TimelinePage:
     images_for: int | None = None
     #: The operator sees e-mail addresses and phone numbers masked (``AICONVOS_PII_ROLE``).
     masked: bool = False
+    #: The list the timeline was opened from (its parameters ride on the timeline's links).
+    list_request: ListRequest = field(default_factory=ListRequest)
+    #: Back to that list, and on to the conversations above and below in it.
+    navigation: ListNavigation | None = None
+
+    def url(self, **params: Any) -> str:
+        """This conversation's timeline with ``params`` (``before``, ``images``), keeping the
+        list it was opened from."""
+        return self.list_request.details_url(self.conversation.id, **params)
 
     @property
     def customer(self) -> tuple[str, bool]:
@@ -245,10 +256,10 @@ class TimelinePage:
 
     def show_images_url(self, message: Message) -> str:
         """This timeline screen again, with the remote images of ``message`` loaded."""
-        params: dict[str, Any] = {"id": self.conversation.id, "images": message.id}
+        params: dict[str, Any] = {"images": message.id}
         if self.before is not None:
             params["before"] = self.before
-        return get_state().view.get_url(".details_view", **params) + f"#message-{message.id}"
+        return self.url(**params) + f"#message-{message.id}"
 
 
 class LockedDownView(ModelView):
@@ -287,9 +298,11 @@ class LockedDownView(ModelView):
         abort(403)
 
     def render(self, template: str, **kwargs: Any) -> Any:
-        """Flask-Admin's render, with the vocabulary's labels and icons for the templates and
-        this request's script nonce (the one the Content-Security-Policy names)."""
+        """Flask-Admin's render, with the vocabulary's labels and icons and the keyboard
+        shortcuts for the templates, and this request's script nonce (the one the
+        Content-Security-Policy names)."""
         kwargs.setdefault("aiconvos_vocab", vocab)
+        kwargs.setdefault("aiconvos_shortcuts", shortcuts)
         if get_state().csp is not None:
             self._template_args["admin_csp_nonce_attribute"] = security_headers.nonce_attribute(
                 self.admin.csp_nonce_generator
@@ -582,6 +595,11 @@ class ConversationView(LockedDownView):
             if images_for is None:
                 abort(400, description="images must be a message id")
             security_headers.allow_remote_images()
+        try:
+            list_request = self.list_request()
+        except BadListArgument as error:
+            abort(400, description=str(error))
+        sort_column, descending = self.sort_order(list_request)
         page = TimelinePage(
             conversation=conversation,
             timeline=queries.timeline(
@@ -595,6 +613,15 @@ class ConversationView(LockedDownView):
             remote_images=state.remote_images,
             images_for=images_for,
             masked=state.access.masks_pii(current_user()),
+            list_request=list_request,
+            navigation=list_navigation(
+                state.db.session,
+                list_request,
+                conversation.id,
+                sort=sort_column,
+                descending=descending,
+                page_size=self.page_size,
+            ),
         )
         audit.record(
             audit.SHOW_IMAGES if images_for is not None else audit.TIMELINE,
@@ -604,7 +631,7 @@ class ConversationView(LockedDownView):
             self.details_template,
             model=conversation,
             timeline_page=page,
-            return_url=self.get_url(".index_view"),
+            return_url=page.navigation.back_url if page.navigation else list_request.url(),
         )
 
 

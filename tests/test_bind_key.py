@@ -119,6 +119,15 @@ def test_every_screen_and_call_uses_the_bind(app, aiconvos, client, engines) -> 
         )
     )
     assert len(timeline.select("[data-message-id]")) == 2
+    opened_from_search = soup(
+        client.get(
+            f"{LIST}details/",
+            query_string={"id": conversation_id, "search": "screen"},
+            headers=as_user("admin"),
+        )
+    )
+    assert opened_from_search.select_one('[data-nav="list"]') is not None
+    assert opened_from_search.select_one("[data-nav-position]") is not None
     metrics = client.get(f"{LIST}metrics.json", headers=as_user("admin")).get_json()
     assert metrics["total"] == 1
     export = client.get(f"{LIST}export.csv", headers=as_user("exporter"))

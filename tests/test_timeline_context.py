@@ -138,4 +138,7 @@ def test_missing_id_is_404(client, linked):
 
 def test_nothing_on_the_page_edits_or_replies(client, linked):
     page = timeline(client, linked.id).select_one("#aiconvos-timeline-page")
-    assert page.find(["form", "button", "textarea", "input"]) is None
+    controls = page.find_all(["form", "button", "textarea", "input"])
+    # The one button shows the keyboard shortcuts' help.
+    assert [control.name for control in controls] == ["button"]
+    assert controls[0].has_attr("data-shortcuts-toggle")
