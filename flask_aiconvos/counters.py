@@ -1,10 +1,13 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
-For every UTC day and every UTC month, channel and tenant, ``aiconvos_counter`` holds how many
-conversations started in it and how many of those have at least one conversion of each kind.
-The recording API updates it in the same transaction as the row it counts, with one atomic upsert
-(``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so concurrent writers never lose a count and a
-failed write leaves no count behind.
+For every UTC day and every UTC month, channel, tenant and outcome mask (``outcomes``),
+``aiconvos_counter`` holds how many conversations started in it and how many of those have at
+least one conversion of each kind. The recording API updates it in the same transaction as the
+row it counts, with one atomic upsert (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so
+concurrent writers never lose a count and a failed write leaves no count behind. When a
+conversation gains or loses an outcome, one count moves from its old mask's rows to its new
+mask's rows in that same transaction, so an ``outcome=`` filter is a sum over the masks it
+accepts, exact at any size.
 
 Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends and,
 when a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC), the part-days at
@@ -31,6 +34,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -38,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import outcomes as outcome_bits
 from .models import Conversation, ConversationCounter
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
 
@@ -49,7 +54,7 @@ MONTH = "m"
 KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
 #: Stored for conversations without a tenant (a tenant value is never blank).
 NO_TENANT = ""
-_KEY = ("grain", "period_start", "tenant", "channel")
+_KEY = ("grain", "period_start", "tenant", "channel", "outcomes")
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -128,52 +133,38 @@ def split(start: datetime | None, end: datetime | None) -> Split:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _bump(session: Session, conversation: Conversation, column: str) -> None:
-    """Add one to ``column`` of the conversation's day and month counters, atomically."""
-    table: Any = ConversationCounter.__table__
-    rows = [
-        {
-            "grain": grain,
-            "period_start": start,
-            "tenant": conversation.tenant or NO_TENANT,
-            "channel": conversation.channel,
-            column: 1,
-        }
-        for grain, start in periods(conversation.started_at)
-    ]
-    dialect = session.connection().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        module: Any = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(table).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY), set_={column: table.c[column] + stmt.excluded[column]}
-        )
-        session.execute(stmt)
-        return
-    for row in rows:
-        key = and_(*(table.c[name] == row[name] for name in _KEY))
-        bumped = update(table).where(key).values({column: table.c[column] + 1})
-        if session.execute(bumped).rowcount:
-            continue
-        try:
-            with session.begin_nested():
-                session.execute(insert(table).values(row))
-        except IntegrityError:
-            session.execute(bumped)
-
-
 def record_started(session: Session, conversation: Conversation) -> None:
     """Count a conversation that was just started (call inside its transaction)."""
-    _bump(session, conversation, "conversations")
+    deltas: dict[CounterKey, dict[str, int]] = {}
+    add_started(
+        deltas,
+        tenant=conversation.tenant,
+        channel=conversation.channel,
+        started_at=conversation.started_at,
+        outcomes=conversation.outcome_mask,
+    )
+    apply(session, deltas)
 
 
-def record_first_conversion(session: Session, conversation: Conversation, kind: str) -> None:
-    """Count a conversation's first conversion of ``kind`` (call inside its transaction)."""
-    _bump(session, conversation, KIND_COLUMNS[kind])
+def record_moved(session: Session, conversation: Conversation, old: int, new: int) -> None:
+    """Move a conversation's count from outcome mask ``old`` to ``new`` (call inside the
+    transaction that changed it, holding its row)."""
+    if old == new:
+        return
+    deltas: dict[CounterKey, dict[str, int]] = {}
+    add_moved(
+        deltas,
+        tenant=conversation.tenant,
+        channel=conversation.channel,
+        started_at=conversation.started_at,
+        old=old,
+        new=new,
+    )
+    apply(session, deltas)
 
 
-#: A counter row's key: (grain, period start, tenant or ``NO_TENANT``, channel).
-CounterKey = tuple[str, datetime, str, str]
+#: A counter row's key: (grain, period start, tenant or ``NO_TENANT``, channel, outcome mask).
+CounterKey = tuple[str, datetime, str, str, int]
 
 
 def add_started(
@@ -182,38 +173,39 @@ def add_started(
     tenant: str | None,
     channel: str,
     started_at: datetime,
-    kinds: Iterable[str] = (),
+    outcomes: int,
     sign: int = 1,
 ) -> None:
     """Count (``sign`` 1) or uncount (-1) one conversation in ``deltas``: its start in its day
-    and month, and each conversion kind it has."""
+    and month under its outcome mask, and each conversion kind the mask has."""
     for grain, start in periods(started_at):
-        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
+        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel, outcomes), {})
         row["conversations"] = row.get("conversations", 0) + sign
-        for kind in kinds:
+        for kind in outcome_bits.kinds_of(outcomes):
             column = KIND_COLUMNS[kind]
             row[column] = row.get(column, 0) + sign
 
 
-def add_first_conversion(
+def add_moved(
     deltas: dict[CounterKey, dict[str, int]],
     *,
     tenant: str | None,
     channel: str,
     started_at: datetime,
-    kind: str,
+    old: int,
+    new: int,
 ) -> None:
-    """Count a stored conversation's first conversion of ``kind`` in ``deltas``."""
-    for grain, start in periods(started_at):
-        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
-        column = KIND_COLUMNS[kind]
-        row[column] = row.get(column, 0) + 1
+    """Move one stored conversation from outcome mask ``old`` to ``new`` in ``deltas``."""
+    if old == new:
+        return
+    where = {"tenant": tenant, "channel": channel, "started_at": started_at}
+    add_started(deltas, **where, outcomes=old, sign=-1)
+    add_started(deltas, **where, outcomes=new)
 
 
 def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
-    """Add many counts at once (bulk writers: the importer, erasure), in the caller's
-    transaction: one upsert per counter row, sent together; rows left counting no conversation
-    are deleted, as a rebuild would not have them."""
+    """Add many counts at once, in the caller's transaction: one upsert per counter row, sent
+    together; rows left counting no conversation are deleted, as a rebuild would not have them."""
     if not deltas:
         return
     table: Any = ConversationCounter.__table__
@@ -242,10 +234,17 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
                 .where(key)
                 .values({column: table.c[column] + row[column] for column in columns})
             )
-            if not session.execute(changed).rowcount:
-                session.execute(insert(table).values(row))
-    if any(change.get("conversations", 0) < 0 for change in deltas.values()):
-        session.execute(table.delete().where(table.c.conversations <= 0))
+            if session.execute(changed).rowcount:
+                continue
+            try:
+                with session.begin_nested():
+                    session.execute(insert(table).values(row))
+            except IntegrityError:
+                session.execute(changed)
+    emptied = [key for key, change in deltas.items() if change.get("conversations", 0) < 0]
+    if emptied:
+        keys = tuple_(*(table.c[name] for name in _KEY))
+        session.execute(table.delete().where(table.c.conversations <= 0, keys.in_(emptied)))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -284,9 +283,11 @@ def channel_totals(
     tenant: str | None,
     started_from: datetime | None,
     started_to: datetime | None,
+    outcomes: tuple[str, ...] = (),
 ) -> list[ChannelTotal]:
-    """Per channel: conversations that started in the range and, per conversion kind, how many
-    of them have one; for one tenant or (``None``) all. One statement."""
+    """Per channel: conversations that started in the range having every one of ``outcomes``
+    and, per conversion kind, how many of them have one; for one tenant or (``None``) all.
+    One statement."""
     kinds = values(ConversionKind)
     pieces = split(started_from, started_to)
     counter: Any = ConversationCounter
@@ -306,6 +307,8 @@ def channel_totals(
         ).where(or_(*periods_where))
         if tenant is not None:
             stmt = stmt.where(counter.tenant == tenant)
+        if outcomes:
+            stmt = stmt.where(outcome_bits.condition(counter.outcomes, outcomes))
         parts.append(stmt.group_by(counter.channel))
     if pieces.raw:
         c = Conversation
@@ -318,6 +321,8 @@ def channel_totals(
         ).where(or_(*(_within(c.started_at, span) for span in pieces.raw)))
         if tenant is not None:
             stmt = stmt.where(c.tenant == tenant)
+        if outcomes:
+            stmt = stmt.where(outcome_bits.condition(c.outcome_mask, outcomes))
         parts.append(stmt.group_by(c.channel))
     if not parts:
         return []
@@ -384,11 +389,12 @@ def rebuild(connection: Connection) -> int:
             continue
         result = connection.execute(
             text(
-                f"INSERT INTO {table.name} (grain, period_start, tenant, channel, "
+                f"INSERT INTO {table.name} (grain, period_start, tenant, channel, outcomes, "
                 f"{', '.join(columns)}) "
-                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel, COUNT(*), {flags} "
+                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel, outcome_mask, "
+                f"COUNT(*), {flags} "
                 f"FROM {Conversation.__tablename__} "
-                f"GROUP BY {period}, COALESCE(tenant, :none), channel"
+                f"GROUP BY {period}, COALESCE(tenant, :none), channel, outcome_mask"
             ),
             {"grain": grain, "none": NO_TENANT},
         )
@@ -399,14 +405,20 @@ def rebuild(connection: Connection) -> int:
 def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str]) -> int:
     kinds = values(ConversionKind)
     c: Any = Conversation.__table__.c
-    totals: dict[tuple[str, datetime, str, str], list[int]] = {}
-    query = select(c.started_at, c.tenant, c.channel, *(c[count_column(kind)] for kind in kinds))
+    totals: dict[CounterKey, list[int]] = {}
+    query = select(
+        c.started_at,
+        c.tenant,
+        c.channel,
+        c.outcome_mask,
+        *(c[count_column(kind)] for kind in kinds),
+    )
     for row in connection.execute(query.execution_options(yield_per=10_000)):
         start = day_start(row[0]) if grain == DAY else month_start(row[0])
-        key = (grain, start, row[1] or NO_TENANT, row[2])
+        key = (grain, start, row[1] or NO_TENANT, row[2], row[3])
         counts = totals.setdefault(key, [0] * len(columns))
         counts[0] += 1
-        for index, value in enumerate(row[3:], start=1):
+        for index, value in enumerate(row[4:], start=1):
             counts[index] += 1 if value else 0
     rows: Iterable[dict[str, Any]] = (
         dict(zip((*_KEY, *columns), (*key, *counts), strict=True)) for key, counts in totals.items()

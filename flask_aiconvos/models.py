@@ -118,6 +118,9 @@ class Conversation(Base):
     ticket_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Lower-cased subject, first message, customer name, company and identifier, for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The conversation's outcomes as bits (``outcomes``: escalated, each conversion kind, a
+    #: pending inbox item, no customer), kept current by every write that changes one.
+    outcome_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="(Message.sent_at, Message.id)", lazy="raise"
@@ -144,14 +147,22 @@ class Conversation(Base):
             postgresql_where=text("tenant IS NULL"),
         ),
         # The list's order (newest activity first) for each combination of tenant scope and
-        # channel tab; ``started_at`` rides along so a date range is checked in the index.
-        Index("ix_aiconvos_conversation_activity", "last_activity_at", "id", "started_at"),
+        # channel tab; ``started_at`` and ``outcome_mask`` ride along so a date range and the
+        # outcome filters are checked in the index.
+        Index(
+            "ix_aiconvos_conversation_activity",
+            "last_activity_at",
+            "id",
+            "started_at",
+            "outcome_mask",
+        ),
         Index(
             "ix_aiconvos_conversation_channel_activity",
             "channel",
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_tenant_activity",
@@ -159,6 +170,7 @@ class Conversation(Base):
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_tenant_channel_activity",
@@ -167,6 +179,7 @@ class Conversation(Base):
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         # A short date range: read its rows from the index in start order, then sort them.
         Index(
@@ -175,6 +188,7 @@ class Conversation(Base):
             "last_activity_at",
             "channel",
             "tenant",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_channel_started",
@@ -182,6 +196,7 @@ class Conversation(Base):
             "started_at",
             "last_activity_at",
             "tenant",
+            "outcome_mask",
         ),
     )
 
@@ -288,8 +303,9 @@ class EscalationTicket(Base):
 
 
 class ConversationCounter(Base):
-    """How many conversations started per UTC day and per UTC month, channel and tenant, and
-    how many of them have at least one conversion of each kind (see ``counters``).
+    """How many conversations started per UTC day and per UTC month, channel, tenant and
+    outcome mask, and how many of them have at least one conversion of each kind (see
+    ``counters``).
 
     The recording API keeps it current; the list's metrics and tabs read it when no search
     narrows the list. ``tenant`` is ``""`` for conversations without one.
@@ -302,6 +318,8 @@ class ConversationCounter(Base):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The counted conversations' ``outcome_mask``: a filter by outcome sums the masks it accepts.
+    outcomes: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -147,7 +147,7 @@ def test_a_failed_write_counts_nothing(app, aiconvos, db, monkeypatch) -> None:
     def fail(*args, **kwargs):
         raise RuntimeError("the host's database went away")
 
-    monkeypatch.setattr(counters, "_bump", fail)
+    monkeypatch.setattr(counters, "apply", fail)
     with pytest.raises(RuntimeError):
         aiconvos.start_conversation(channel="chat", origin="portal_chat")
     with pytest.raises(RuntimeError):
