@@ -151,13 +151,50 @@ def _take_the_id_below(engine: sa.Engine, conversation_id: int, largest: int) ->
         )
 
 
+def _stored_at_0004(engine: sa.Engine, subject: str, **columns: object) -> int:
+    """A conversation as the recording API of revision 0004 stored it (the models have moved
+    on since): its row and its day and month counters; the new id."""
+    row = {
+        "channel": "chat",
+        "origin": "portal_chat",
+        "subject": subject,
+        "started_at": "2026-11-18 15:30:00.000000",
+        "last_activity_at": "2026-11-18 15:30:00.000000",
+        "search_text": subject.lower(),
+        **columns,
+    }
+    if engine.dialect.name == "postgresql":
+        row["started_at"] = row["last_activity_at"] = "2026-11-18 15:30:00+00"
+    names = ", ".join(row)
+    with engine.begin() as connection:
+        new_id = connection.execute(
+            sa.text(
+                f"INSERT INTO aiconvos_conversation ({names}) "
+                f"VALUES ({', '.join(':' + name for name in row)}) RETURNING id"
+            ),
+            row,
+        ).scalar_one()
+        for grain, start in (("d", "2026-11-18"), ("m", "2026-11-01")):
+            moment = start + (
+                " 00:00:00+00" if engine.dialect.name == "postgresql" else " 00:00:00.000000"
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO aiconvos_counter (grain, period_start, tenant, channel, "
+                    "conversations) VALUES (:grain, :start, '', 'chat', 1) "
+                    "ON CONFLICT (grain, period_start, tenant, channel) "
+                    "DO UPDATE SET conversations = aiconvos_counter.conversations + 1"
+                ),
+                {"grain": grain, "start": moment},
+            )
+    return int(new_id)
+
+
 def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     engine = db.engine
     reset_tables(engine)
     migration.upgrade("0004", engine=engine)
-    before = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk one")
-    aiconvos.add_message(before.id, sender="customer", body="Is the desk free?")
-    db.session.remove()
+    before_id = _stored_at_0004(engine, "Desk one")
     small = {"INTEGER"} | ({"sequence integer"} if engine.dialect.name == "postgresql" else set())
     assert _id_types(engine) == small
 
@@ -170,7 +207,7 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     assert _id_types(engine) == wide
 
     # Rows and the search index survive; the next conversation can take the largest id.
-    _take_the_id_below(engine, before.id, ID_MAX)
+    _take_the_id_below(engine, before_id, ID_MAX)
     largest = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk max")
     assert largest.id == ID_MAX
     aiconvos.add_message(ID_MAX, sender="customer", body="A desk, at the largest id")
@@ -179,7 +216,7 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     client = app.test_client()
     page = soup(client.get("/admin/ai-conversations/?search=desk", headers=as_user("viewer")))
     found = {int(tr["data-conversation-id"]) for tr in page.select("tr[data-conversation-id]")}
-    assert {before.id, ID_MAX} <= found
+    assert {before_id, ID_MAX} <= found
     details = client.get(f"/admin/ai-conversations/details/?id={ID_MAX}", headers=as_user("viewer"))
     assert details.status_code == 200
     assert "A desk, at the largest id" in details.get_data(as_text=True)
