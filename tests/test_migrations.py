@@ -8,8 +8,10 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import Result
 from support.hosts import reset_tables
 from support.http import as_user, soup
+from support.listing import list_page, metrics, row_ids
+from support.records import counter_rows, rebuilt_counter_rows
 
-from flask_aiconvos import migration
+from flask_aiconvos import migration, outcomes
 from flask_aiconvos.models import ID_MAX, AccessLogEntry, metadata
 from flask_aiconvos.search_index import managed_elsewhere
 
@@ -152,8 +154,8 @@ def _take_the_id_below(engine: sa.Engine, conversation_id: int, largest: int) ->
 
 
 def _stored_at_0004(engine: sa.Engine, subject: str, **columns: object) -> int:
-    """A conversation as the recording API of revision 0004 stored it (the models have moved
-    on since): its row and its day and month counters; the new id."""
+    """A conversation as the recording API of revisions 0004 to 0006 stored it (the models have
+    moved on since): its row and its day and month counters; the new id."""
     row = {
         "channel": "chat",
         "origin": "portal_chat",
@@ -227,3 +229,77 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
         sa.select(AccessLogEntry.conversation_id).where(AccessLogEntry.conversation_id == ID_MAX)
     ).all()
     assert logged == [ID_MAX]
+
+
+def _masks(engine: sa.Engine) -> dict[int, int]:
+    with engine.connect() as connection:
+        query = sa.text("SELECT id, outcome_mask FROM aiconvos_conversation")
+        return dict(connection.execute(query).all())
+
+
+def test_outcome_masks_from_0005_and_back(app, db, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("0005", engine=engine)
+    plain = _stored_at_0004(engine, "Plain", customer_id="C-1")
+    anonymous = _stored_at_0004(engine, "Anonymous")
+    escalated = _stored_at_0004(
+        engine, "Escalated", customer_id="C-2", ticket_count=1, tour_count=2
+    )
+    pending = _stored_at_0004(engine, "Pending", customer_id="C-3", inbox_item_count=2)
+    moment = "2026-11-18 16:00:00" + ("+00" if engine.dialect.name == "postgresql" else ".000000")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_ticket (conversation_id, ticket_id, subject, escalated_at) "
+                "VALUES (:id, 'T-1', 'Help', :at)"
+            ),
+            {"id": escalated, "at": moment},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_conversion (conversation_id, kind, target_id, occurred_at) "
+                "VALUES (:id, 'tour', :target, :at)"
+            ),
+            [{"id": escalated, "target": target, "at": moment} for target in ("V-1", "V-2")],
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_inbox_item (conversation_id, item_id, status, linked_at, "
+                "updated_at) VALUES (:id, :item, :status, :at, :at)"
+            ),
+            [
+                {"id": pending, "item": "I-1", "status": "approved", "at": moment},
+                {"id": pending, "item": "I-2", "status": "pending", "at": moment},
+            ],
+        )
+
+    migration.upgrade("head", engine=engine)
+    expected = {
+        plain: 0,
+        anonymous: outcomes.ANONYMOUS_BIT,
+        escalated: outcomes.ESCALATED_BIT | outcomes.KIND_BITS["tour"],
+        pending: outcomes.INBOX_PENDING_BIT,
+    }
+    assert _masks(engine) == expected
+    assert "outcome masks 4 / 4 conversations" in capsys.readouterr().err
+    assert counter_rows(engine) == rebuilt_counter_rows(engine)
+    client = app.test_client()
+    assert row_ids(list_page(client, outcome="escalated")) == [escalated]
+    assert metrics(list_page(client, outcome="escalated"))["tours"] == (1, 100.0)
+    assert row_ids(list_page(client, outcome="inbox_pending")) == [pending]
+    assert metrics(list_page(client, outcome="unconverted"))["total"] == (3, None)
+
+    migration.downgrade("0005", engine=engine)
+    inspector = sa.inspect(engine)
+    assert "outcome_mask" not in {c["name"] for c in inspector.get_columns("aiconvos_conversation")}
+    assert "outcomes" not in {c["name"] for c in inspector.get_columns("aiconvos_counter")}
+    with engine.connect() as connection:
+        per_grain = connection.execute(
+            sa.text(
+                "SELECT grain, SUM(conversations), SUM(tours) FROM aiconvos_counter GROUP BY grain"
+            )
+        ).all()
+    assert sorted(tuple(row) for row in per_grain) == [("d", 4, 1), ("m", 4, 1)]
+    migration.upgrade("head", engine=engine)
+    assert _masks(engine) == expected
