@@ -210,12 +210,14 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
         return
     table: Any = ConversationCounter.__table__
     columns = ["conversations", *KIND_COLUMNS.values()]
+    # In key order: concurrent writers lock the rows they share in the same order, so two moves
+    # in opposite directions never deadlock.
     rows = [
         {
             **dict(zip(_KEY, key, strict=True)),
             **{column: change.get(column, 0) for column in columns},
         }
-        for key, change in deltas.items()
+        for key, change in sorted(deltas.items())
     ]
     dialect = session.connection().dialect.name
     if dialect in ("sqlite", "postgresql"):

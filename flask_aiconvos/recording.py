@@ -346,7 +346,9 @@ def _increment(session: Session, conversation: Conversation, column: str) -> int
 _LOCK = (
     select(Conversation.__table__.c.id)
     .where(Conversation.__table__.c.id == bindparam("conversation_id"))
-    .with_for_update()
+    # FOR NO KEY UPDATE, the lock an UPDATE takes: it waits for other writers of the row but not
+    # for the key-share locks that inserting its conversions and inbox items hold.
+    .with_for_update(key_share=True)
 )
 _STORED_MASK = select(
     Conversation.__table__.c.outcome_mask,
