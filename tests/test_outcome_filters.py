@@ -545,6 +545,19 @@ def test_every_combination_equals_a_brute_force_count(client, aiconvos, db) -> N
             assert {k: v[0] for k, v in metrics(page).items()} == expected
             searched = list_page(client, user, outcome=list(wanted), search="zzz-nothing")
             assert metrics(searched)["total"] == (0, None)
+            # The trends chart counts the same conversations, bucket by bucket.
+            month = parse_list_args(
+                {"range": "this_month"}, timezone="UTC", now=FIXED_NOW, tenant=tenant
+            )
+            in_month, _ = brute_force(session, replace(month, outcomes=wanted))
+            answer = client.get(
+                LIST_URL + "metrics.json",
+                query_string=[("range", "this_month"), *(("outcome", o) for o in wanted)],
+                headers=as_user(user),
+            ).get_json()
+            assert answer["total"] == in_month["total"]
+            assert sum(bucket["count"] for bucket in answer["series"]) == in_month["total"]
+            assert sum(bucket["tours"] for bucket in answer["series"]) == in_month["tours"]
 
 
 # --- queries ------------------------------------------------------------------------------------
