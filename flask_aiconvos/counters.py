@@ -1,13 +1,14 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
-For every UTC day and every UTC month, channel, tenant and outcome mask (``outcomes``),
-``aiconvos_counter`` holds how many conversations started in it and how many of those have at
-least one conversion of each kind. The recording API updates it in the same transaction as the
-row it counts, with one atomic upsert (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so
-concurrent writers never lose a count and a failed write leaves no count behind. When a
-conversation gains or loses an outcome, one count moves from its old mask's rows to its new
-mask's rows in that same transaction, so an ``outcome=`` filter is a sum over the masks it
-accepts, exact at any size.
+For every UTC day and every UTC month, channel and tenant, ``aiconvos_counter`` holds how many
+conversations started in it and how many of those have at least one conversion of each kind;
+``aiconvos_outcome_counter`` holds the same split by the conversations' outcome mask
+(``outcomes``), read only when the list has outcome filters (a sum over the masks they accept),
+so the unfiltered list reads as few rows as before. The recording API updates both in the same
+transaction as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET
+n = n + 1``), so concurrent writers never lose a count and a failed write leaves no count
+behind. When a conversation gains or loses an outcome, one count moves from its old mask's rows
+to its new mask's rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
 
 Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends and,
 when a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC), the part-days at
@@ -18,7 +19,7 @@ and tenant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
@@ -43,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import outcomes as outcome_bits
-from .models import Conversation, ConversationCounter
+from .models import Conversation, ConversationCounter, OutcomeCounter
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
 
 D = TypeVar("D", date, datetime)
@@ -54,7 +55,10 @@ MONTH = "m"
 KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
 #: Stored for conversations without a tenant (a tenant value is never blank).
 NO_TENANT = ""
-_KEY = ("grain", "period_start", "tenant", "channel", "outcomes")
+_KEY = ("grain", "period_start", "tenant", "channel")
+#: ``aiconvos_outcome_counter``'s key, in its index order (a filter reads its masks first).
+_OUTCOME_KEY = ("grain", "outcomes", "period_start", "tenant", "channel")
+_COUNTS = ("conversations", *KIND_COLUMNS.values())
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -204,37 +208,53 @@ def add_moved(
 
 
 def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
-    """Add many counts at once, in the caller's transaction: one upsert per counter row, sent
-    together; rows left counting no conversation are deleted, as a rebuild would not have them."""
+    """Add many counts at once (every writer: recording, the importer, erasure), in the
+    caller's transaction: one upsert per table, every row of it sent together; rows left
+    counting no conversation are deleted, as a rebuild would not have them."""
+    by_mask = {
+        (grain, outcomes, start, tenant, channel): change
+        for (grain, start, tenant, channel, outcomes), change in deltas.items()
+    }
+    summed: dict[tuple[Any, ...], dict[str, int]] = {}
+    for (grain, start, tenant, channel, _), change in deltas.items():
+        row = summed.setdefault((grain, start, tenant, channel), {})
+        for column, value in change.items():
+            row[column] = row.get(column, 0) + value
+    _upsert(session, OutcomeCounter.__table__, _OUTCOME_KEY, by_mask)
+    _upsert(session, ConversationCounter.__table__, _KEY, summed)
+
+
+def _upsert(
+    session: Session, table: Any, key: tuple[str, ...], deltas: dict[tuple[Any, ...], Any]
+) -> None:
+    deltas = {k: change for k, change in deltas.items() if any(change.values())}
     if not deltas:
         return
-    table: Any = ConversationCounter.__table__
-    columns = ["conversations", *KIND_COLUMNS.values()]
     # In key order: concurrent writers lock the rows they share in the same order, so two moves
     # in opposite directions never deadlock.
     rows = [
         {
-            **dict(zip(_KEY, key, strict=True)),
-            **{column: change.get(column, 0) for column in columns},
+            **dict(zip(key, row_key, strict=True)),
+            **{column: change.get(column, 0) for column in _COUNTS},
         }
-        for key, change in sorted(deltas.items())
+        for row_key, change in sorted(deltas.items())
     ]
     dialect = session.connection().dialect.name
     if dialect in ("sqlite", "postgresql"):
         module: Any = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table)
         stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={column: table.c[column] + stmt.excluded[column] for column in columns},
+            index_elements=list(key),
+            set_={column: table.c[column] + stmt.excluded[column] for column in _COUNTS},
         )
         session.execute(stmt, rows)
     else:
         for row in rows:
-            key = and_(*(table.c[name] == row[name] for name in _KEY))
+            where = and_(*(table.c[name] == row[name] for name in key))
             changed = (
                 update(table)
-                .where(key)
-                .values({column: table.c[column] + row[column] for column in columns})
+                .where(where)
+                .values({column: table.c[column] + row[column] for column in _COUNTS})
             )
             if session.execute(changed).rowcount:
                 continue
@@ -243,9 +263,9 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
                     session.execute(insert(table).values(row))
             except IntegrityError:
                 session.execute(changed)
-    emptied = [key for key, change in deltas.items() if change.get("conversations", 0) < 0]
+    emptied = [k for k, change in deltas.items() if change.get("conversations", 0) < 0]
     if emptied:
-        keys = tuple_(*(table.c[name] for name in _KEY))
+        keys = tuple_(*(table.c[name] for name in key))
         session.execute(table.delete().where(table.c.conversations <= 0, keys.in_(emptied)))
 
 
@@ -292,7 +312,7 @@ def channel_totals(
     One statement."""
     kinds = values(ConversionKind)
     pieces = split(started_from, started_to)
-    counter: Any = ConversationCounter
+    counter = table_for(outcomes)
     parts = []
     periods_where = [
         and_(counter.grain == grain, _within(counter.period_start, span))
@@ -350,6 +370,12 @@ def channel_totals(
     ]
 
 
+def table_for(outcomes: tuple[str, ...]) -> Any:
+    """The counters answering for these outcome filters: the per-mask counters with some, the
+    smaller unsplit ones without."""
+    return OutcomeCounter if outcomes else ConversationCounter
+
+
 def usable_for(tenant: str | None) -> bool:
     """Whether the counters can answer for this tenant scope (a blank tenant never can)."""
     return tenant is None or tenant != NO_TENANT
@@ -372,31 +398,42 @@ def _truncated(connection: Connection, grain: str) -> str | None:
 
 
 def rebuild(connection: Connection) -> int:
-    """Recompute every counter from the conversations (migrations, bulk loads, repairs).
+    """Recompute every counter from the conversations (migrations, bulk loads, repairs); the
+    conversations' ``outcome_mask`` must be current.
 
     Returns the number of counter rows written.
     """
-    table: Any = ConversationCounter.__table__
-    connection.execute(table.delete())
+    written = 0
+    for table, split_by_mask in (
+        (ConversationCounter.__table__, False),
+        (OutcomeCounter.__table__, True),
+    ):
+        connection.execute(table.delete())
+        written += _rebuild_table(connection, table, split_by_mask)
+    return written
+
+
+def _rebuild_table(connection: Connection, table: Any, split_by_mask: bool) -> int:
     kinds = values(ConversionKind)
     columns = ["conversations", *(KIND_COLUMNS[kind] for kind in kinds)]
     flags = ", ".join(
         f"SUM(CASE WHEN {count_column(kind)} > 0 THEN 1 ELSE 0 END)" for kind in kinds
     )
+    mask = ", outcome_mask" if split_by_mask else ""
     written = 0
     for grain in (DAY, MONTH):
         period = _truncated(connection, grain)
         if period is None:
-            written += _rebuild_in_python(connection, grain, columns)
+            written += _rebuild_in_python(connection, table, grain, columns, split_by_mask)
             continue
         result = connection.execute(
             text(
-                f"INSERT INTO {table.name} (grain, period_start, tenant, channel, outcomes, "
-                f"{', '.join(columns)}) "
-                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel, outcome_mask, "
+                f"INSERT INTO {table.name} (grain, period_start, tenant, channel"
+                f"{mask.replace('outcome_mask', 'outcomes')}, {', '.join(columns)}) "
+                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel{mask}, "
                 f"COUNT(*), {flags} "
                 f"FROM {Conversation.__tablename__} "
-                f"GROUP BY {period}, COALESCE(tenant, :none), channel, outcome_mask"
+                f"GROUP BY {period}, COALESCE(tenant, :none), channel{mask}"
             ),
             {"grain": grain, "none": NO_TENANT},
         )
@@ -404,10 +441,12 @@ def rebuild(connection: Connection) -> int:
     return written
 
 
-def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str]) -> int:
+def _rebuild_in_python(
+    connection: Connection, table: Any, grain: str, columns: Sequence[str], split_by_mask: bool
+) -> int:
     kinds = values(ConversionKind)
     c: Any = Conversation.__table__.c
-    totals: dict[CounterKey, list[int]] = {}
+    totals: dict[tuple[Any, ...], list[int]] = {}
     query = select(
         c.started_at,
         c.tenant,
@@ -415,17 +454,18 @@ def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str
         c.outcome_mask,
         *(c[count_column(kind)] for kind in kinds),
     )
+    names = (*_KEY, "outcomes") if split_by_mask else _KEY
     for row in connection.execute(query.execution_options(yield_per=10_000)):
         start = day_start(row[0]) if grain == DAY else month_start(row[0])
-        key = (grain, start, row[1] or NO_TENANT, row[2], row[3])
+        key = (grain, start, row[1] or NO_TENANT, row[2], *((row[3],) if split_by_mask else ()))
         counts = totals.setdefault(key, [0] * len(columns))
         counts[0] += 1
         for index, value in enumerate(row[4:], start=1):
             counts[index] += 1 if value else 0
-    rows: Iterable[dict[str, Any]] = (
-        dict(zip((*_KEY, *columns), (*key, *counts), strict=True)) for key, counts in totals.items()
-    )
-    batch = list(rows)
+    batch = [
+        dict(zip((*names, *columns), (*key, *counts), strict=True))
+        for key, counts in totals.items()
+    ]
     if batch:
-        connection.execute(insert(ConversationCounter.__table__), batch)
+        connection.execute(insert(table), batch)
     return len(batch)

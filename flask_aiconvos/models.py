@@ -3,8 +3,8 @@
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
 table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per day and month
-(``counters``); ``search_index`` adds the trigram index over ``search_text`` to the conversation
-table's creation.
+(``counters``), ``aiconvos_outcome_counter`` the same per outcome mask; ``search_index`` adds
+the trigram index over ``search_text`` to the conversation table's creation.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -303,9 +304,8 @@ class EscalationTicket(Base):
 
 
 class ConversationCounter(Base):
-    """How many conversations started per UTC day and per UTC month, channel, tenant and
-    outcome mask, and how many of them have at least one conversion of each kind (see
-    ``counters``).
+    """How many conversations started per UTC day and per UTC month, channel and tenant, and
+    how many of them have at least one conversion of each kind (see ``counters``).
 
     The recording API keeps it current; the list's metrics and tabs read it when no search
     narrows the list. ``tenant`` is ``""`` for conversations without one.
@@ -318,8 +318,6 @@ class ConversationCounter(Base):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    #: The counted conversations' ``outcome_mask``: a filter by outcome sums the masks it accepts.
-    outcomes: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -329,6 +327,34 @@ class ConversationCounter(Base):
 
     def __repr__(self) -> str:
         return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
+
+
+class OutcomeCounter(Base):
+    """``ConversationCounter``'s counts split by the counted conversations' ``outcome_mask``: an
+    ``outcome=`` filter sums the rows of the masks it accepts, read through the key's leading
+    ``outcomes`` (see ``counters``). The list without outcome filters reads the smaller
+    ``ConversationCounter``."""
+
+    __tablename__ = "aiconvos_outcome_counter"
+
+    grain: Mapped[str] = mapped_column(String(1))
+    outcomes: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    tenant: Mapped[str] = mapped_column(String(TENANT_MAX))
+    channel: Mapped[str] = mapped_column(String(20))
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "outcomes", "period_start", "tenant", "channel"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<OutcomeCounter {self.grain} {self.outcomes} {self.period_start:%Y-%m-%d}>"
 
 
 #: The longest request parameters an access-log entry keeps (the rest is cut).

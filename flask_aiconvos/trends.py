@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from . import counters, outcomes, queries, search_index
 from .list_request import ListFilters, local_midnight
-from .models import Conversation, ConversationCounter
+from .models import Conversation
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
 #: The longest range (in days) the chart shows day by day; longer ones are shown by month.
@@ -315,7 +315,7 @@ def _statement(
     days = _merged([span for p in pieces for span in p.days])
     raw = _merged([span for p in pieces for span in p.raw])
     parts = []
-    counter: Any = ConversationCounter
+    counter: Any = counters.table_for(filters.outcomes)
     periods = [
         and_(counter.grain == grain, _within(counter.period_start, span))
         for grain, group in ((counters.MONTH, months), (counters.DAY, days))

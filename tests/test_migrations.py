@@ -153,6 +153,16 @@ def _take_the_id_below(engine: sa.Engine, conversation_id: int, largest: int) ->
         )
 
 
+#: A conversation's tally column → the counter column counting conversations with one.
+COUNTER_COLUMNS = {
+    "tour_count": "tours",
+    "customer_count": "customers",
+    "contract_count": "contracts",
+    "booking_count": "bookings",
+    "day_pass_count": "day_passes",
+}
+
+
 def _stored_at_0004(engine: sa.Engine, subject: str, **columns: object) -> int:
     """A conversation as the recording API of revisions 0004 to 0006 stored it (the models have
     moved on since): its row and its day and month counters; the new id."""
@@ -176,16 +186,20 @@ def _stored_at_0004(engine: sa.Engine, subject: str, **columns: object) -> int:
             ),
             row,
         ).scalar_one()
+        counted = ["conversations"] + [
+            COUNTER_COLUMNS[name] for name in COUNTER_COLUMNS if columns.get(name)
+        ]
         for grain, start in (("d", "2026-11-18"), ("m", "2026-11-01")):
             moment = start + (
                 " 00:00:00+00" if engine.dialect.name == "postgresql" else " 00:00:00.000000"
             )
             connection.execute(
                 sa.text(
-                    "INSERT INTO aiconvos_counter (grain, period_start, tenant, channel, "
-                    "conversations) VALUES (:grain, :start, '', 'chat', 1) "
-                    "ON CONFLICT (grain, period_start, tenant, channel) "
-                    "DO UPDATE SET conversations = aiconvos_counter.conversations + 1"
+                    f"INSERT INTO aiconvos_counter (grain, period_start, tenant, channel, "
+                    f"{', '.join(counted)}) VALUES (:grain, :start, '', 'chat'"
+                    f"{', 1' * len(counted)}) ON CONFLICT (grain, period_start, tenant, channel) "
+                    "DO UPDATE SET "
+                    + ", ".join(f"{name} = aiconvos_counter.{name} + 1" for name in counted)
                 ),
                 {"grain": grain, "start": moment},
             )
@@ -293,7 +307,7 @@ def test_outcome_masks_from_0005_and_back(app, db, capsys):
     migration.downgrade("0005", engine=engine)
     inspector = sa.inspect(engine)
     assert "outcome_mask" not in {c["name"] for c in inspector.get_columns("aiconvos_conversation")}
-    assert "outcomes" not in {c["name"] for c in inspector.get_columns("aiconvos_counter")}
+    assert "aiconvos_outcome_counter" not in inspector.get_table_names()
     with engine.connect() as connection:
         per_grain = connection.execute(
             sa.text(

@@ -1,4 +1,4 @@
-"""outcome masks on conversations, counters keyed by them
+"""outcome masks on conversations, counters split by them
 
 Revision ID: 0007
 Revises: 0005
@@ -9,9 +9,11 @@ Create Date: 2026-12-02
   32, a pending inbox item 64, no customer 128), filled here from the stored rows in batches of
   ids, with a progress line per batch on standard error.
 - The list indexes carry ``outcome_mask`` last, so the outcome filters are checked in the index.
-- ``aiconvos_counter`` gains ``outcomes`` in its key and is rebuilt from the conversations.
+- ``aiconvos_outcome_counter``: ``aiconvos_counter``'s counts split by outcome mask, keyed
+  ``(grain, outcomes, period_start, tenant, channel)``, filled from the conversations.
+  ``aiconvos_counter`` itself is unchanged.
 
-Downgrading drops the column and rebuilds the counters without it.
+Downgrading drops the table and the column.
 """
 
 from __future__ import annotations
@@ -79,27 +81,9 @@ MASK_SQL = " + ".join(
 )
 
 
-def _counter_table(with_outcomes: bool) -> None:
-    key = ["grain", "period_start", "tenant", "channel"] + (["outcomes"] if with_outcomes else [])
-    op.create_table(
-        "aiconvos_counter",
-        sa.Column("grain", sa.String(length=1), nullable=False),
-        sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("tenant", sa.String(length=64), nullable=False),
-        sa.Column("channel", sa.String(length=20), nullable=False),
-        *([sa.Column("outcomes", sa.Integer(), nullable=False)] if with_outcomes else []),
-        sa.Column("conversations", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("bookings", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("customers", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("tours", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("contracts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("day_passes", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint(*key, name=op.f("pk_aiconvos_counter")),
-    )
-
-
-def _fill_counters(bind: sa.Connection, with_outcomes: bool) -> None:
-    """The counters as the recording API keeps them (``counters.rebuild`` as of the revision)."""
+def _fill_outcome_counters(bind: sa.Connection) -> None:
+    """The per-mask counters as the recording API keeps them (``counters.rebuild`` as of this
+    revision)."""
     if bind.dialect.name == "sqlite":
         periods = {
             "d": "substr(started_at, 1, 10) || ' 00:00:00.000000'",
@@ -112,17 +96,14 @@ def _fill_counters(bind: sa.Connection, with_outcomes: bool) -> None:
         }
     columns = ", ".join(COLUMNS[kind] for kind in KINDS)
     flags = ", ".join(f"SUM(CASE WHEN {kind}_count > 0 THEN 1 ELSE 0 END)" for kind in KINDS)
-    mask_column, mask_value, mask_group = (
-        (", outcomes", ", outcome_mask", ", outcome_mask") if with_outcomes else ("", "", "")
-    )
     for grain, period in periods.items():
         bind.execute(
             sa.text(
-                f"INSERT INTO aiconvos_counter (grain, period_start, tenant, channel{mask_column}, "
-                f"conversations, {columns}) "
-                f"SELECT :grain, {period}, COALESCE(tenant, ''), channel{mask_value}, COUNT(*), "
-                f"{flags} FROM {TABLE} "
-                f"GROUP BY {period}, COALESCE(tenant, ''), channel{mask_group}"
+                "INSERT INTO aiconvos_outcome_counter (grain, outcomes, period_start, tenant, "
+                f"channel, conversations, {columns}) "
+                f"SELECT :grain, outcome_mask, {period}, COALESCE(tenant, ''), channel, "
+                f"COUNT(*), {flags} FROM {TABLE} "
+                f"GROUP BY outcome_mask, {period}, COALESCE(tenant, ''), channel"
             ),
             {"grain": grain},
         )
@@ -162,16 +143,33 @@ def upgrade() -> None:
     )
     _fill_masks(bind)
     _switch_indexes(["outcome_mask"])
-    op.drop_table("aiconvos_counter")
-    _counter_table(with_outcomes=True)
-    _fill_counters(bind, with_outcomes=True)
+    op.create_table(
+        "aiconvos_outcome_counter",
+        sa.Column("grain", sa.String(length=1), nullable=False),
+        sa.Column("outcomes", sa.Integer(), nullable=False),
+        sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("conversations", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("bookings", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("customers", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("tours", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("contracts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("day_passes", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint(
+            "grain",
+            "outcomes",
+            "period_start",
+            "tenant",
+            "channel",
+            name=op.f("pk_aiconvos_outcome_counter"),
+        ),
+    )
+    _fill_outcome_counters(bind)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    op.drop_table("aiconvos_counter")
-    _counter_table(with_outcomes=False)
-    _fill_counters(bind, with_outcomes=False)
+    op.drop_table("aiconvos_outcome_counter")
     _switch_indexes([])
     # A plain ALTER (SQLite 3.35+ and PostgreSQL): no table rebuild, the search triggers stay.
     op.execute(f"ALTER TABLE {TABLE} DROP COLUMN outcome_mask")
