@@ -351,6 +351,9 @@ class OutcomeCounter(Base):
 
     __table_args__ = (
         PrimaryKeyConstraint("grain", "outcomes", "period_start", "tenant", "channel"),
+        # On SQLite the rows are stored in key order: a filter's sum reads them in one pass
+        # instead of one index lookup and one table lookup per row.
+        {"sqlite_with_rowid": False},
     )
 
     def __repr__(self) -> str:

@@ -164,6 +164,7 @@ def upgrade() -> None:
             "channel",
             name=op.f("pk_aiconvos_outcome_counter"),
         ),
+        sqlite_with_rowid=False,
     )
     _fill_outcome_counters(bind)
 
