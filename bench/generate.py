@@ -29,11 +29,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flask_aiconvos import counters, migration, rendering, search_index, subjects
+from flask_aiconvos import counters, migration, outcomes, rendering, search_index, subjects
 from flask_aiconvos.models import PREVIEW_MAX, metadata
 from flask_aiconvos.record_format import format_time
 from flask_aiconvos.search_text import build_search_text
-from flask_aiconvos.vocab import ConversionKind, values
+from flask_aiconvos.vocab import ConversionKind, InboxStatus, values
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_CONVERSATIONS = 1_000_000
@@ -729,6 +729,12 @@ def add_rows(plan: ConversationPlan, ids: Ids, rows: Rows) -> None:
             **{f"{kind}_count": counts[kind] for kind in KINDS},
             "inbox_item_count": len(plan.inbox_items),
             "ticket_count": len(plan.tickets),
+            "outcome_mask": outcomes.mask_of(
+                tickets=len(plan.tickets),
+                kind_counts=counts,
+                pending_items=sum(1 for item in plan.inbox_items if item[1] == InboxStatus.PENDING),
+                customer_id=plan.customer_id,
+            ),
             "search_text": build_search_text(
                 plan.subject,
                 preview,

@@ -247,6 +247,18 @@ def scenarios(
             OURS + "?channel=whatsapp&range=this_month",
             PLAIN + "?" + urlencode({channel: "whatsapp", started: between}),
         ),
+        (
+            "outcome_escalated_month",
+            "List, outcome=escalated + This month (exact metrics)",
+            OURS + "?outcome=escalated&range=this_month",
+            "",
+        ),
+        (
+            "outcome_tour_all",
+            "List, outcome=tour, All time (exact metrics)",
+            OURS + "?outcome=tour",
+            "",
+        ),
         ("search_name", f"Search, name fragment “{NAME_FRAGMENT}”", *search(NAME_FRAGMENT)),
         ("search_phone", f"Search, phone-number fragment “{phone}”", *search(phone)),
         ("search_subject", f"Search, subject word “{SUBJECT_WORD}”", *search(SUBJECT_WORD)),
@@ -696,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
             row.note = f"{counts[key]:,} matches"
         print(f"{label} …", file=sys.stderr, flush=True)
         row.ours = measure(app, engine, ours_url, repeat=args.repeat, budget=args.budget)
-        if not args.no_plain and plain_url:  # metrics.json has no plain counterpart
+        if not args.no_plain and plain_url:  # metrics.json and outcomes have no plain counterpart
             row.plain = measure(app, engine, plain_url, repeat=args.repeat, budget=args.budget)
         report.rows.append(row)
         print(f"  ours {_ms(row.ours)}  plain {_ms(row.plain)}", file=sys.stderr, flush=True)

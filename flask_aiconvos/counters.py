@@ -1,10 +1,14 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
 For every UTC day and every UTC month, channel and tenant, ``aiconvos_counter`` holds how many
-conversations started in it and how many of those have at least one conversion of each kind.
-The recording API updates it in the same transaction as the row it counts, with one atomic upsert
-(``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so concurrent writers never lose a count and a
-failed write leaves no count behind.
+conversations started in it and how many of those have at least one conversion of each kind;
+``aiconvos_outcome_counter`` holds the same split by the conversations' outcome mask
+(``outcomes``), read only when the list has outcome filters (a sum over the masks they accept),
+so the unfiltered list reads as few rows as before. The recording API updates both in the same
+transaction as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET
+n = n + 1``), so concurrent writers never lose a count and a failed write leaves no count
+behind. When a conversation gains or loses an outcome, one count moves from its old mask's rows
+to its new mask's rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
 
 Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends and,
 when a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC), the part-days at
@@ -15,7 +19,7 @@ and tenant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
@@ -31,6 +35,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -38,7 +43,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import BIND_ARGUMENTS, Conversation, ConversationCounter, tables_connection
+from . import outcomes as outcome_bits
+from .models import (
+    BIND_ARGUMENTS,
+    Conversation,
+    ConversationCounter,
+    OutcomeCounter,
+    tables_connection,
+)
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
 
 D = TypeVar("D", date, datetime)
@@ -50,6 +62,9 @@ KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(Conve
 #: Stored for conversations without a tenant (a tenant value is never blank).
 NO_TENANT = ""
 _KEY = ("grain", "period_start", "tenant", "channel")
+#: ``aiconvos_outcome_counter``'s key, in its index order (a filter reads its masks first).
+_OUTCOME_KEY = ("grain", "outcomes", "period_start", "tenant", "channel")
+_COUNTS = ("conversations", *KIND_COLUMNS.values())
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -128,52 +143,38 @@ def split(start: datetime | None, end: datetime | None) -> Split:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _bump(session: Session, conversation: Conversation, column: str) -> None:
-    """Add one to ``column`` of the conversation's day and month counters, atomically."""
-    table: Any = ConversationCounter.__table__
-    rows = [
-        {
-            "grain": grain,
-            "period_start": start,
-            "tenant": conversation.tenant or NO_TENANT,
-            "channel": conversation.channel,
-            column: 1,
-        }
-        for grain, start in periods(conversation.started_at)
-    ]
-    dialect = tables_connection(session).dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        module: Any = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(table).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY), set_={column: table.c[column] + stmt.excluded[column]}
-        )
-        session.execute(stmt, bind_arguments=BIND_ARGUMENTS)
-        return
-    for row in rows:
-        key = and_(*(table.c[name] == row[name] for name in _KEY))
-        bumped = update(table).where(key).values({column: table.c[column] + 1})
-        if session.execute(bumped, bind_arguments=BIND_ARGUMENTS).rowcount:
-            continue
-        try:
-            with session.begin_nested():
-                session.execute(insert(table).values(row), bind_arguments=BIND_ARGUMENTS)
-        except IntegrityError:
-            session.execute(bumped, bind_arguments=BIND_ARGUMENTS)
-
-
 def record_started(session: Session, conversation: Conversation) -> None:
     """Count a conversation that was just started (call inside its transaction)."""
-    _bump(session, conversation, "conversations")
+    deltas: dict[CounterKey, dict[str, int]] = {}
+    add_started(
+        deltas,
+        tenant=conversation.tenant,
+        channel=conversation.channel,
+        started_at=conversation.started_at,
+        outcomes=conversation.outcome_mask,
+    )
+    apply(session, deltas)
 
 
-def record_first_conversion(session: Session, conversation: Conversation, kind: str) -> None:
-    """Count a conversation's first conversion of ``kind`` (call inside its transaction)."""
-    _bump(session, conversation, KIND_COLUMNS[kind])
+def record_moved(session: Session, conversation: Conversation, old: int, new: int) -> None:
+    """Move a conversation's count from outcome mask ``old`` to ``new`` (call inside the
+    transaction that changed it, holding its row)."""
+    if old == new:
+        return
+    deltas: dict[CounterKey, dict[str, int]] = {}
+    add_moved(
+        deltas,
+        tenant=conversation.tenant,
+        channel=conversation.channel,
+        started_at=conversation.started_at,
+        old=old,
+        new=new,
+    )
+    apply(session, deltas)
 
 
-#: A counter row's key: (grain, period start, tenant or ``NO_TENANT``, channel).
-CounterKey = tuple[str, datetime, str, str]
+#: A counter row's key: (grain, period start, tenant or ``NO_TENANT``, channel, outcome mask).
+CounterKey = tuple[str, datetime, str, str, int]
 
 
 def add_started(
@@ -182,71 +183,98 @@ def add_started(
     tenant: str | None,
     channel: str,
     started_at: datetime,
-    kinds: Iterable[str] = (),
+    outcomes: int,
     sign: int = 1,
 ) -> None:
     """Count (``sign`` 1) or uncount (-1) one conversation in ``deltas``: its start in its day
-    and month, and each conversion kind it has."""
+    and month under its outcome mask, and each conversion kind the mask has."""
     for grain, start in periods(started_at):
-        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
+        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel, outcomes), {})
         row["conversations"] = row.get("conversations", 0) + sign
-        for kind in kinds:
+        for kind in outcome_bits.kinds_of(outcomes):
             column = KIND_COLUMNS[kind]
             row[column] = row.get(column, 0) + sign
 
 
-def add_first_conversion(
+def add_moved(
     deltas: dict[CounterKey, dict[str, int]],
     *,
     tenant: str | None,
     channel: str,
     started_at: datetime,
-    kind: str,
+    old: int,
+    new: int,
 ) -> None:
-    """Count a stored conversation's first conversion of ``kind`` in ``deltas``."""
-    for grain, start in periods(started_at):
-        row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel), {})
-        column = KIND_COLUMNS[kind]
-        row[column] = row.get(column, 0) + 1
+    """Move one stored conversation from outcome mask ``old`` to ``new`` in ``deltas``."""
+    if old == new:
+        return
+    where = {"tenant": tenant, "channel": channel, "started_at": started_at}
+    add_started(deltas, **where, outcomes=old, sign=-1)
+    add_started(deltas, **where, outcomes=new)
 
 
 def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
-    """Add many counts at once (bulk writers: the importer, erasure), in the caller's
-    transaction: one upsert per counter row, sent together; rows left counting no conversation
-    are deleted, as a rebuild would not have them."""
+    """Add many counts at once (every writer: recording, the importer, erasure), in the
+    caller's transaction: one upsert per table, every row of it sent together; rows left
+    counting no conversation are deleted, as a rebuild would not have them."""
+    by_mask = {
+        (grain, outcomes, start, tenant, channel): change
+        for (grain, start, tenant, channel, outcomes), change in deltas.items()
+    }
+    summed: dict[tuple[Any, ...], dict[str, int]] = {}
+    for (grain, start, tenant, channel, _), change in deltas.items():
+        row = summed.setdefault((grain, start, tenant, channel), {})
+        for column, value in change.items():
+            row[column] = row.get(column, 0) + value
+    _upsert(session, OutcomeCounter.__table__, _OUTCOME_KEY, by_mask)
+    _upsert(session, ConversationCounter.__table__, _KEY, summed)
+
+
+def _upsert(
+    session: Session, table: Any, key: tuple[str, ...], deltas: dict[tuple[Any, ...], Any]
+) -> None:
+    deltas = {k: change for k, change in deltas.items() if any(change.values())}
     if not deltas:
         return
-    table: Any = ConversationCounter.__table__
-    columns = ["conversations", *KIND_COLUMNS.values()]
+    # In key order: concurrent writers lock the rows they share in the same order, so two moves
+    # in opposite directions never deadlock.
     rows = [
         {
-            **dict(zip(_KEY, key, strict=True)),
-            **{column: change.get(column, 0) for column in columns},
+            **dict(zip(key, row_key, strict=True)),
+            **{column: change.get(column, 0) for column in _COUNTS},
         }
-        for key, change in deltas.items()
+        for row_key, change in sorted(deltas.items())
     ]
     dialect = tables_connection(session).dialect.name
     if dialect in ("sqlite", "postgresql"):
         module: Any = sqlite if dialect == "sqlite" else postgresql
         stmt = module.insert(table)
         stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={column: table.c[column] + stmt.excluded[column] for column in columns},
+            index_elements=list(key),
+            set_={column: table.c[column] + stmt.excluded[column] for column in _COUNTS},
         )
         session.execute(stmt, rows, bind_arguments=BIND_ARGUMENTS)
     else:
         for row in rows:
-            key = and_(*(table.c[name] == row[name] for name in _KEY))
+            where = and_(*(table.c[name] == row[name] for name in key))
             changed = (
                 update(table)
-                .where(key)
-                .values({column: table.c[column] + row[column] for column in columns})
+                .where(where)
+                .values({column: table.c[column] + row[column] for column in _COUNTS})
             )
-            if not session.execute(changed, bind_arguments=BIND_ARGUMENTS).rowcount:
-                session.execute(insert(table).values(row), bind_arguments=BIND_ARGUMENTS)
-    if any(change.get("conversations", 0) < 0 for change in deltas.values()):
+            if session.execute(changed, bind_arguments=BIND_ARGUMENTS).rowcount:
+                continue
+            try:
+                with session.begin_nested():
+                    session.execute(insert(table).values(row), bind_arguments=BIND_ARGUMENTS)
+            except IntegrityError:
+                session.execute(changed, bind_arguments=BIND_ARGUMENTS)
+    emptied = [k for k, change in deltas.items() if change.get("conversations", 0) < 0]
+    if emptied:
+        keys = tuple_(*(table.c[name] for name in key))
         session.execute(
-            table.delete().where(table.c.conversations <= 0), bind_arguments=BIND_ARGUMENTS
+            table.delete().where(table.c.conversations <= 0, keys.in_(emptied)),
+            bind_arguments=BIND_ARGUMENTS,
         )
 
 
@@ -286,12 +314,14 @@ def channel_totals(
     tenant: str | None,
     started_from: datetime | None,
     started_to: datetime | None,
+    outcomes: tuple[str, ...] = (),
 ) -> list[ChannelTotal]:
-    """Per channel: conversations that started in the range and, per conversion kind, how many
-    of them have one; for one tenant or (``None``) all. One statement."""
+    """Per channel: conversations that started in the range having every one of ``outcomes``
+    and, per conversion kind, how many of them have one; for one tenant or (``None``) all.
+    One statement."""
     kinds = values(ConversionKind)
     pieces = split(started_from, started_to)
-    counter: Any = ConversationCounter
+    counter = table_for(outcomes)
     parts = []
     periods_where = [
         and_(counter.grain == grain, _within(counter.period_start, span))
@@ -308,6 +338,8 @@ def channel_totals(
         ).where(or_(*periods_where))
         if tenant is not None:
             stmt = stmt.where(counter.tenant == tenant)
+        if outcomes:
+            stmt = stmt.where(outcome_bits.condition(counter.outcomes, outcomes))
         parts.append(stmt.group_by(counter.channel))
     if pieces.raw:
         c = Conversation
@@ -320,6 +352,8 @@ def channel_totals(
         ).where(or_(*(_within(c.started_at, span) for span in pieces.raw)))
         if tenant is not None:
             stmt = stmt.where(c.tenant == tenant)
+        if outcomes:
+            stmt = stmt.where(outcome_bits.condition(c.outcome_mask, outcomes))
         parts.append(stmt.group_by(c.channel))
     if not parts:
         return []
@@ -345,6 +379,12 @@ def channel_totals(
     ]
 
 
+def table_for(outcomes: tuple[str, ...]) -> Any:
+    """The counters answering for these outcome filters: the per-mask counters with some, the
+    smaller unsplit ones without."""
+    return OutcomeCounter if outcomes else ConversationCounter
+
+
 def usable_for(tenant: str | None) -> bool:
     """Whether the counters can answer for this tenant scope (a blank tenant never can)."""
     return tenant is None or tenant != NO_TENANT
@@ -367,30 +407,42 @@ def _truncated(connection: Connection, grain: str) -> str | None:
 
 
 def rebuild(connection: Connection) -> int:
-    """Recompute every counter from the conversations (migrations, bulk loads, repairs).
+    """Recompute every counter from the conversations (migrations, bulk loads, repairs); the
+    conversations' ``outcome_mask`` must be current.
 
     Returns the number of counter rows written.
     """
-    table: Any = ConversationCounter.__table__
-    connection.execute(table.delete())
+    written = 0
+    for table, split_by_mask in (
+        (ConversationCounter.__table__, False),
+        (OutcomeCounter.__table__, True),
+    ):
+        connection.execute(table.delete())
+        written += _rebuild_table(connection, table, split_by_mask)
+    return written
+
+
+def _rebuild_table(connection: Connection, table: Any, split_by_mask: bool) -> int:
     kinds = values(ConversionKind)
     columns = ["conversations", *(KIND_COLUMNS[kind] for kind in kinds)]
     flags = ", ".join(
         f"SUM(CASE WHEN {count_column(kind)} > 0 THEN 1 ELSE 0 END)" for kind in kinds
     )
+    mask = ", outcome_mask" if split_by_mask else ""
     written = 0
     for grain in (DAY, MONTH):
         period = _truncated(connection, grain)
         if period is None:
-            written += _rebuild_in_python(connection, grain, columns)
+            written += _rebuild_in_python(connection, table, grain, columns, split_by_mask)
             continue
         result = connection.execute(
             text(
-                f"INSERT INTO {table.name} (grain, period_start, tenant, channel, "
-                f"{', '.join(columns)}) "
-                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel, COUNT(*), {flags} "
+                f"INSERT INTO {table.name} (grain, period_start, tenant, channel"
+                f"{mask.replace('outcome_mask', 'outcomes')}, {', '.join(columns)}) "
+                f"SELECT :grain, {period}, COALESCE(tenant, :none), channel{mask}, "
+                f"COUNT(*), {flags} "
                 f"FROM {Conversation.__tablename__} "
-                f"GROUP BY {period}, COALESCE(tenant, :none), channel"
+                f"GROUP BY {period}, COALESCE(tenant, :none), channel{mask}"
             ),
             {"grain": grain, "none": NO_TENANT},
         )
@@ -398,22 +450,31 @@ def rebuild(connection: Connection) -> int:
     return written
 
 
-def _rebuild_in_python(connection: Connection, grain: str, columns: Sequence[str]) -> int:
+def _rebuild_in_python(
+    connection: Connection, table: Any, grain: str, columns: Sequence[str], split_by_mask: bool
+) -> int:
     kinds = values(ConversionKind)
     c: Any = Conversation.__table__.c
-    totals: dict[tuple[str, datetime, str, str], list[int]] = {}
-    query = select(c.started_at, c.tenant, c.channel, *(c[count_column(kind)] for kind in kinds))
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    query = select(
+        c.started_at,
+        c.tenant,
+        c.channel,
+        c.outcome_mask,
+        *(c[count_column(kind)] for kind in kinds),
+    )
+    names = (*_KEY, "outcomes") if split_by_mask else _KEY
     for row in connection.execute(query.execution_options(yield_per=10_000)):
         start = day_start(row[0]) if grain == DAY else month_start(row[0])
-        key = (grain, start, row[1] or NO_TENANT, row[2])
+        key = (grain, start, row[1] or NO_TENANT, row[2], *((row[3],) if split_by_mask else ()))
         counts = totals.setdefault(key, [0] * len(columns))
         counts[0] += 1
-        for index, value in enumerate(row[3:], start=1):
+        for index, value in enumerate(row[4:], start=1):
             counts[index] += 1 if value else 0
-    rows: Iterable[dict[str, Any]] = (
-        dict(zip((*_KEY, *columns), (*key, *counts), strict=True)) for key, counts in totals.items()
-    )
-    batch = list(rows)
+    batch = [
+        dict(zip((*names, *columns), (*key, *counts), strict=True))
+        for key, counts in totals.items()
+    ]
     if batch:
-        connection.execute(insert(ConversationCounter.__table__), batch)
+        connection.execute(insert(table), batch)
     return len(batch)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, counters
+from . import audit, counters, outcomes
 from .errors import InvalidRecord
 from .masking import mask_identifier
 from .models import (
@@ -114,14 +114,7 @@ def _next_batch(session: Session, selection: Selection, size: int) -> list[Any]:
     """The first ``size`` selected conversations in id order, with what their counters hold
     (erased ones are gone on the next call, so neither all ids nor all rows are ever held)."""
     c = Conversation
-    kinds = values(ConversionKind)
-    columns = (
-        c.id,
-        c.tenant,
-        c.channel,
-        c.started_at,
-        *(getattr(c, count_column(k)) for k in kinds),
-    )
+    columns = (c.id, c.tenant, c.channel, c.started_at, c.outcome_mask)
     return list(
         session.execute(
             select(*columns).where(selection.where).order_by(c.id).limit(size),
@@ -131,7 +124,6 @@ def _next_batch(session: Session, selection: Selection, size: int) -> list[Any]:
 
 
 def _delete_batch(session: Session, rows: list[Any]) -> None:
-    kinds = values(ConversionKind)
     ids = [row[0] for row in rows]
     deltas: dict[counters.CounterKey, dict[str, int]] = {}
     for row in rows:
@@ -140,7 +132,7 @@ def _delete_batch(session: Session, rows: list[Any]) -> None:
             tenant=row[1],
             channel=row[2],
             started_at=row[3],
-            kinds=[kind for kind, n in zip(kinds, row[4:], strict=True) if n],
+            outcomes=row[4],
             sign=-1,
         )
     for model in _CHILDREN:
@@ -301,10 +293,16 @@ def _tallies() -> dict[str, Any]:
 
 
 def rebuild_all(session: Session) -> int:
-    """Tallies first (the counters are built from them), then the counters; in the caller's
-    transaction."""
+    """Tallies first, then the outcome masks (built from them), then the counters (built from
+    both); in the caller's transaction."""
     session.execute(
         update(Conversation).values(_tallies()).execution_options(synchronize_session=False),
+        bind_arguments=BIND_ARGUMENTS,
+    )
+    mask = outcomes.stored_mask_expression(Conversation.__table__, InboxItem.__table__)
+    session.execute(
+        update(Conversation.__table__).values(outcome_mask=mask),
+        execution_options={"synchronize_session": False},
         bind_arguments=BIND_ARGUMENTS,
     )
     return counters.rebuild(tables_connection(session))

@@ -125,7 +125,7 @@ def _period(filters: ListFilters) -> str | None:
 
 
 def file_name(filters: ListFilters, extension: str) -> str:
-    """What the file holds: ``ai-conversations-<tab>[-<range>][-search].<extension>``, e.g.
+    """What the file holds: ``ai-conversations-<tab>[-<range>][-search][-<outcome>…].<ext>``, e.g.
     ``ai-conversations-whatsapp-2026-11.csv`` or ``ai-conversations-all.jsonl``."""
     parts = ["ai-conversations", filters.channel or "all"]
     period = _period(filters)
@@ -133,6 +133,7 @@ def file_name(filters: ListFilters, extension: str) -> str:
         parts.append(period)
     if filters.search:
         parts.append("search")
+    parts.extend(filters.outcomes)
     return "-".join(parts) + "." + extension
 
 

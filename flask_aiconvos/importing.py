@@ -36,7 +36,7 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import counters, subjects
+from . import counters, outcomes, subjects
 from .errors import InvalidRecord, shown
 from .models import (
     BIND_ARGUMENTS,
@@ -64,6 +64,7 @@ from .recording import (
     _line,
     _moment,
     _via,
+    refresh_outcome_mask,
     stored_body_of,
 )
 from .search_text import build_search_text
@@ -419,6 +420,7 @@ _LOOKUP_COLUMNS = (
     _CONVERSATIONS.c.customer_company,
     _CONVERSATIONS.c.external_identifier,
     _CONVERSATIONS.c.external_id,
+    _CONVERSATIONS.c.outcome_mask,
 )
 
 
@@ -509,8 +511,17 @@ class _Writer:
         for record in records:
             columns = record.columns
             counts = Counter(kind for kind, _ in record.conversions)
+            mask = outcomes.mask_of(
+                tickets=len(record.tickets),
+                kind_counts=counts,
+                pending_items=sum(
+                    1 for status, _ in record.inbox_items.values() if status == InboxStatus.PENDING
+                ),
+                customer_id=columns["customer_id"],
+            )
             row = {
                 **columns,
+                "outcome_mask": mask,
                 "last_activity_at": columns["started_at"],
                 "first_message_at": None,
                 "first_message_preview": None,
@@ -538,7 +549,7 @@ class _Writer:
                 tenant=columns["tenant"],
                 channel=columns["channel"],
                 started_at=columns["started_at"],
-                kinds=counts,
+                outcomes=mask,
             )
         ids = list(
             self.session.execute(
@@ -694,7 +705,17 @@ class _Writer:
                 bind_arguments=BIND_ARGUMENTS,
             )
         added = Counter(kind for kind, _ in conversions)
-        self._update_columns(stored, messages, added, len(new_items), len(new_tickets), deltas)
+        self._update_columns(stored, messages, added, len(new_items), len(new_tickets))
+        if conversions or new_items or changed_items or new_tickets:
+            old, new = refresh_outcome_mask(session, conversation_id)
+            counters.add_moved(
+                deltas,
+                tenant=stored.tenant,
+                channel=stored.channel,
+                started_at=stored.started_at,
+                old=old,
+                new=new,
+            )
         return (False, len(messages))
 
     def _new_messages(self, record: _Record, conversation_id: int) -> list[_Message]:
@@ -743,10 +764,9 @@ class _Writer:
         conversions: Counter[str],
         inbox_items: int,
         tickets: int,
-        deltas: dict[Any, dict[str, int]],
     ) -> None:
         """The stored conversation's list columns moved by what was added (as the recording
-        API moves them: single ``x = x + n`` and ``CASE`` statements), and its counters."""
+        API moves them: single ``x = x + n`` and ``CASE`` statements)."""
         c = _CONVERSATIONS.c
         changes: dict[str, Any] = {
             count_column(kind): c[count_column(kind)] + n for kind, n in conversions.items()
@@ -786,7 +806,6 @@ class _Writer:
                 c.external_identifier,
                 c.external_id,
                 c.search_text,
-                *(c[count_column(kind)] for kind in conversions),
             ),
             bind_arguments=BIND_ARGUMENTS,
         ).one()
@@ -796,15 +815,6 @@ class _Writer:
                 update(_CONVERSATIONS).where(c.id == stored.id).values(search_text=search_text),
                 bind_arguments=BIND_ARGUMENTS,
             )
-        for index, (kind, n) in enumerate(conversions.items()):
-            if row[7 + index] == n:  # none before: the conversation's first of this kind
-                counters.add_first_conversion(
-                    deltas,
-                    tenant=stored.tenant,
-                    channel=stored.channel,
-                    started_at=stored.started_at,
-                    kind=kind,
-                )
 
 
 def import_items(

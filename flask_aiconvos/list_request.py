@@ -1,8 +1,9 @@
 """The list page's query string, parsed once into a ``ListRequest`` that also builds its URLs.
 
-``ListFilters`` says which conversations the operator asked for (tab, search, date range and the
-tenant scope), with times in UTC; ``ListRequest`` adds the page and the sort order and is the one
-place the list page's links are built, so every link keeps exactly the list's own parameters.
+``ListFilters`` says which conversations the operator asked for (tab, search, outcomes, date
+range and the tenant scope), with times in UTC; ``ListRequest`` adds the page and the sort order
+and is the one place the list page's links are built, so every link keeps exactly the list's own
+parameters.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask import url_for
 
 from .counters import next_month
 from .search_text import clean_search, search_words
-from .vocab import EARLIEST_MOMENT, END_OF_TIME, Channel, values
+from .vocab import EARLIEST_MOMENT, END_OF_TIME, Channel, Outcome, values
 
 RANGE_PRESETS: dict[str, str] = {
     "all": "All time",
@@ -27,7 +28,9 @@ RANGE_PRESETS: dict[str, str] = {
     "last_month": "Last month",
 }
 #: The parameters that choose the conversations; every link of the list page keeps them.
-FILTER_PARAMETERS = ("channel", "search", "range", "from", "to")
+FILTER_PARAMETERS = ("channel", "search", "outcome", "range", "from", "to")
+#: Every ``outcome`` value, in the canonical order links repeat them in.
+OUTCOME_VALUES = values(Outcome)
 #: The order of the list (Flask-Admin's column index and direction), kept by its links too.
 ORDER_PARAMETERS = ("sort", "desc")
 #: The timeline's endpoint: its links carry the list's parameters (``details_url``).
@@ -52,6 +55,8 @@ class ListFilters:
     started_from: datetime | None = None
     started_to: datetime | None = None
     tenant: str | None = None
+    #: ``Outcome`` values the conversations must all have, in ``OUTCOME_VALUES`` order.
+    outcomes: tuple[str, ...] = ()
 
     @property
     def search_words(self) -> list[str]:
@@ -60,8 +65,9 @@ class ListFilters:
 
     @property
     def narrowed(self) -> bool:
-        """Whether a search or a date range hides some conversations (the tab aside)."""
-        return bool(self.search) or self.range != "all"
+        """Whether a search, an outcome filter or a date range hides some conversations (the
+        tab aside)."""
+        return bool(self.search) or bool(self.outcomes) or self.range != "all"
 
 
 def _parse_day(name: str, value: str) -> date:
@@ -83,10 +89,34 @@ def local_midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
     return min(max(moment, EARLIEST_MOMENT), END_OF_TIME)
 
 
+def parse_outcomes(given: list[str]) -> tuple[str, ...]:
+    """The ``outcome`` values of a query string, each once, in canonical order; empty ones are
+    ignored, anything else than a value as written is ``BadListArgument``."""
+    wanted = set()
+    for value in given:
+        if not value:
+            continue
+        if value not in OUTCOME_VALUES:
+            raise BadListArgument(
+                f"unknown outcome {value[:40]!r}; allowed: {', '.join(OUTCOME_VALUES)}"
+            )
+        wanted.add(value)
+    return tuple(value for value in OUTCOME_VALUES if value in wanted)
+
+
+def _all_values(args: Mapping[str, str], name: str) -> list[str]:
+    """Every value of a repeated parameter (a plain mapping holds one)."""
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None:
+        return list(getlist(name))
+    value = args.get(name)
+    return [value] if value is not None else []
+
+
 def parse_list_args(
     args: Mapping[str, str], *, timezone: str, now: datetime, tenant: str | None
 ) -> ListFilters:
-    """Validate the list page's filter parameters (channel, search, range, from, to)."""
+    """Validate the list page's filter parameters (channel, search, outcome, range, from, to)."""
     channel = args.get("channel") or None
     if channel is not None and channel != "all" and channel not in values(Channel):
         raise BadListArgument(
@@ -132,6 +162,7 @@ def parse_list_args(
         started_from=local_midnight(date_from, zone),
         started_to=local_midnight(day_after, zone),
         tenant=tenant,
+        outcomes=parse_outcomes(_all_values(args, "outcome")),
     )
 
 
@@ -144,13 +175,16 @@ def _small_number(value: str | None, upper: int) -> int | None:
     return upper if len(digits) > len(str(upper)) else min(int(digits), upper)
 
 
-def _filter_params(filters: ListFilters) -> dict[str, str]:
-    """The filter parameters as the list's links carry them: normalised, defaults left out."""
-    params: dict[str, str] = {}
+def _filter_params(filters: ListFilters) -> dict[str, Any]:
+    """The filter parameters as the list's links carry them: normalised, defaults left out;
+    ``outcome`` is a list (repeated in the URL)."""
+    params: dict[str, Any] = {}
     if filters.channel:
         params["channel"] = filters.channel
     if filters.search:
         params["search"] = filters.search
+    if filters.outcomes:
+        params["outcome"] = list(filters.outcomes)
     if filters.range == "custom":
         if filters.date_from:
             params["from"] = filters.date_from.isoformat()
@@ -190,8 +224,9 @@ class ListRequest:
         )
 
     @property
-    def params(self) -> dict[str, str]:
-        """The parameters every link of the list keeps (the page aside)."""
+    def params(self) -> dict[str, Any]:
+        """The parameters every link of the list keeps (the page aside); values are text but
+        ``outcome``, a list of values."""
         params = _filter_params(self.filters)
         if self.sort is not None:
             params["sort"] = str(self.sort)
@@ -203,11 +238,14 @@ class ListRequest:
         """The list URL with this request's parameters, some changed (``None`` drops one).
 
         Without a ``page`` change the link opens the first page: a new tab, search, range or
-        order starts again from the top. ``from_`` stands for ``from``.
+        order starts again from the top. ``from_`` stands for ``from``; ``outcome`` takes a
+        sequence of values (put in canonical order).
         """
         params: dict[str, Any] = self.params
         for key, value in changes.items():
             key = "from" if key == "from_" else key
+            if key == "outcome" and value is not None and not isinstance(value, str):
+                value = [o for o in OUTCOME_VALUES if o in set(value)] or None
             if value is None or value == "" or (key == "page" and value == 0):
                 params.pop(key, None)
             else:
@@ -217,6 +255,15 @@ class ListRequest:
     def range_url(self, preset: str | None) -> str:
         """The list over a preset range (``None`` or ``"all"``: all time), replacing any other."""
         return self.url(range=None if preset in (None, "all") else preset, from_=None, to=None)
+
+    def outcome_url(self, outcome: str | None) -> str:
+        """The list filtered to ``outcome`` alone (``None``: to none), tab, search and date
+        range kept: what a metric and the Escalated header link to."""
+        return self.url(outcome=None if outcome is None else [outcome])
+
+    def without_outcome_url(self, outcome: str) -> str:
+        """The list with one outcome filter removed (a chip's remove link)."""
+        return self.url(outcome=[o for o in self.filters.outcomes if o != outcome])
 
     def page_url(self, page: int) -> str:
         return self.url(page=page)
@@ -240,5 +287,11 @@ class ListRequest:
         return url_for(f".export_{extension}", **self.params)
 
     def hidden_inputs(self, *dropped: str) -> list[tuple[str, str]]:
-        """The kept parameters but ``dropped``, for a form's hidden inputs."""
-        return [(key, value) for key, value in self.params.items() if key not in dropped]
+        """The kept parameters but ``dropped``, for a form's hidden inputs (a repeated one
+        once per value)."""
+        return [
+            (key, item)
+            for key, value in self.params.items()
+            if key not in dropped
+            for item in (value if isinstance(value, list) else [value])
+        ]

@@ -3,8 +3,8 @@
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
 table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per day and month
-(``counters``); ``search_index`` adds the trigram index over ``search_text`` to the conversation
-table's creation.
+(``counters``), ``aiconvos_outcome_counter`` the same per outcome mask; ``search_index`` adds
+the trigram index over ``search_text`` to the conversation table's creation.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -124,6 +125,9 @@ class Conversation(Base):
     ticket_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Lower-cased subject, first message, customer name, company and identifier, for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The conversation's outcomes as bits (``outcomes``: escalated, each conversion kind, a
+    #: pending inbox item, no customer), kept current by every write that changes one.
+    outcome_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="(Message.sent_at, Message.id)", lazy="raise"
@@ -150,14 +154,22 @@ class Conversation(Base):
             postgresql_where=text("tenant IS NULL"),
         ),
         # The list's order (newest activity first) for each combination of tenant scope and
-        # channel tab; ``started_at`` rides along so a date range is checked in the index.
-        Index("ix_aiconvos_conversation_activity", "last_activity_at", "id", "started_at"),
+        # channel tab; ``started_at`` and ``outcome_mask`` ride along so a date range and the
+        # outcome filters are checked in the index.
+        Index(
+            "ix_aiconvos_conversation_activity",
+            "last_activity_at",
+            "id",
+            "started_at",
+            "outcome_mask",
+        ),
         Index(
             "ix_aiconvos_conversation_channel_activity",
             "channel",
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_tenant_activity",
@@ -165,6 +177,7 @@ class Conversation(Base):
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_tenant_channel_activity",
@@ -173,6 +186,7 @@ class Conversation(Base):
             "last_activity_at",
             "id",
             "started_at",
+            "outcome_mask",
         ),
         # A short date range: read its rows from the index in start order, then sort them.
         Index(
@@ -181,6 +195,7 @@ class Conversation(Base):
             "last_activity_at",
             "channel",
             "tenant",
+            "outcome_mask",
         ),
         Index(
             "ix_aiconvos_conversation_channel_started",
@@ -188,6 +203,7 @@ class Conversation(Base):
             "started_at",
             "last_activity_at",
             "tenant",
+            "outcome_mask",
         ),
     )
 
@@ -321,6 +337,37 @@ class ConversationCounter(Base):
 
     def __repr__(self) -> str:
         return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
+
+
+class OutcomeCounter(Base):
+    """``ConversationCounter``'s counts split by the counted conversations' ``outcome_mask``: an
+    ``outcome=`` filter sums the rows of the masks it accepts, read through the key's leading
+    ``outcomes`` (see ``counters``). The list without outcome filters reads the smaller
+    ``ConversationCounter``."""
+
+    __tablename__ = "aiconvos_outcome_counter"
+
+    grain: Mapped[str] = mapped_column(String(1))
+    outcomes: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    tenant: Mapped[str] = mapped_column(String(TENANT_MAX))
+    channel: Mapped[str] = mapped_column(String(20))
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "outcomes", "period_start", "tenant", "channel"),
+        # On SQLite the rows are stored in key order: a filter's sum reads them in one pass
+        # instead of one index lookup and one table lookup per row.
+        {"sqlite_with_rowid": False},
+    )
+
+    def __repr__(self) -> str:
+        return f"<OutcomeCounter {self.grain} {self.outcomes} {self.period_start:%Y-%m-%d}>"
 
 
 #: The longest request parameters an access-log entry keeps (the rest is cut).

@@ -1,10 +1,11 @@
 """The read side in SQL: metrics, channel tabs, the page of rows, its badges and the timeline.
 
 One grouped query (conversations and per-kind conversion counts per channel, over the current
-search, date range and tenant scope) feeds the metrics, the tab counts, the channel comparison and
-the pager's total, so those figures can never disagree with each other or with the rows. Without
-a search it reads the write-time counters (``counters``: per day and month, channel and tenant)
-instead of the conversations; a search counts the matching rows, found through the trigram index
+search, outcome filters, date range and tenant scope) feeds the metrics, the tab counts, the
+channel comparison and the pager's total, so those figures can never disagree with each other or
+with the rows. Without a search it reads the write-time counters (``counters``: per day and
+month, channel, tenant and outcome mask) instead of the conversations, summing the masks the
+outcome filters accept; a search counts the matching rows, found through the trigram index
 (``search_index``) where the database has one.
 """
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from . import counters, plans, search_index
+from . import counters, outcomes, plans, search_index
 from .list_request import ListFilters
 from .models import (
     BIND_ARGUMENTS,
@@ -80,7 +81,8 @@ def _word_condition(word: str) -> ColumnElement[bool]:
 def conditions(
     filters: ListFilters, *, with_channel: bool = True, indexed: bool = False
 ) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the current view (tenant scope always; channel optional).
+    """WHERE clauses for the current view (tenant scope always; channel optional); the
+    outcome filters are one condition on ``outcome_mask``.
 
     With ``indexed`` (the database has the SQLite search index) the search words also narrow
     the rows through the index first; the ``LIKE`` conditions still decide.
@@ -95,6 +97,8 @@ def conditions(
         where.append(c.started_at >= filters.started_from)
     if filters.started_to is not None:
         where.append(c.started_at < filters.started_to)
+    if filters.outcomes:
+        where.append(outcomes.condition(c.outcome_mask, filters.outcomes))
     for word in filters.search_words:
         where.append(_word_condition(word))
     if indexed and filters.search_words:
@@ -201,6 +205,7 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
             tenant=filters.tenant,
             started_from=filters.started_from,
             started_to=filters.started_to,
+            outcomes=filters.outcomes,
         )
     kinds = values(ConversionKind)
     stmt = (

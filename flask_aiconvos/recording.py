@@ -5,8 +5,9 @@ The conversation's list columns (activity, counts, preview, search text) are upd
 single SQL statements (``x = x + 1``, ``CASE`` on the stored value) inside the same transaction as
 the row they summarise, so concurrent writers into one conversation serialise on its row and never
 lose an increment. The per-day and per-month counters behind the list's metrics (``counters``)
-are upserted in the same transaction when a conversation starts and when it gets its first
-conversion of a kind.
+are upserted in the same transaction when a conversation starts and whenever its outcome mask
+changes (``outcomes``: a first conversion of a kind, a first escalation, an inbox item linked or
+its status changed), with the conversation's row locked so concurrent writers agree on it.
 
 ``RecordingAPI`` holds the public calls; ``AIConversations`` inherits them and they act on the
 app of the current app context.
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import counters, rendering, subjects
+from . import counters, outcomes, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
 from .models import (
     BIND_ARGUMENTS,
@@ -348,6 +349,43 @@ def _increment(session: Session, conversation: Conversation, column: str) -> int
     return int(value)
 
 
+_LOCK = (
+    select(Conversation.__table__.c.id)
+    .where(Conversation.__table__.c.id == bindparam("conversation_id"))
+    # FOR NO KEY UPDATE, the lock an UPDATE takes: it waits for other writers of the row but not
+    # for the key-share locks that inserting its conversions and inbox items hold.
+    .with_for_update(key_share=True)
+)
+_STORED_MASK = select(
+    Conversation.__table__.c.outcome_mask,
+    outcomes.stored_mask_expression(Conversation.__table__, InboxItem.__table__),
+).where(Conversation.__table__.c.id == bindparam("conversation_id"))
+_SET_MASK = (
+    update(Conversation.__table__)
+    .where(Conversation.__table__.c.id == bindparam("conversation_id"))
+    .values(outcome_mask=bindparam("mask"))
+)
+
+
+def refresh_outcome_mask(session: Session, conversation_id: int) -> tuple[int, int]:
+    """Recompute a conversation's ``outcome_mask`` from its stored columns and inbox items;
+    ``(old, new)``. Call inside the transaction that changed them: the row is locked first, so
+    the mask is computed from what every earlier writer committed."""
+    params = {"conversation_id": conversation_id}
+    session.execute(_LOCK, params, bind_arguments=BIND_ARGUMENTS)
+    old, new = session.execute(_STORED_MASK, params, bind_arguments=BIND_ARGUMENTS).one()
+    if old != new:
+        session.execute(_SET_MASK, {**params, "mask": new}, bind_arguments=BIND_ARGUMENTS)
+    return int(old), int(new)
+
+
+def _outcomes_changed(session: Session, conversation: Conversation) -> None:
+    """Bring the conversation's outcome mask and its counters up to date after a change."""
+    old, new = refresh_outcome_mask(session, conversation.id)
+    counters.record_moved(session, conversation, old, new)
+    set_committed_value(conversation, "outcome_mask", new)
+
+
 def _first(session: Session, model: type[T], **key: Any) -> T | None:
     """The record of ``model`` with these column values, if stored."""
     conditions = [getattr(model, name) == value for name, value in key.items()]
@@ -364,9 +402,11 @@ def _record_once(
     counted_in: str,
     changes: dict[str, Any] | None = None,
     first: Callable[[Conversation], None] | None = None,
+    changed: Callable[[Conversation], None] | None = None,
 ) -> T:
     """Store a conversation's record of ``model`` once per ``key`` and count it in the
-    conversation's ``counted_in`` column (``first`` runs when that count becomes 1).
+    conversation's ``counted_in`` column (``first`` runs when that count becomes 1,
+    ``changed`` after every record stored or changed).
 
     A record stored already is returned with ``changes`` applied (committed only when one
     differs), so repeating a call is harmless.
@@ -376,17 +416,20 @@ def _record_once(
         return _first(session, model, conversation_id=conversation_id, **key)
 
     def apply_changes(existing: T) -> T:
-        changed = {
+        differing = {
             name: value
             for name, value in (changes or {}).items()
             if getattr(existing, name) != value
         }
-        if not changed:
+        if not differing:
             return existing
 
         def change() -> T:
-            for name, value in changed.items():
+            for name, value in differing.items():
                 setattr(existing, name, value)
+            if changed is not None:
+                session.flush()
+                changed(conversation)
             return existing
 
         return _commit_or_rollback(session, change)
@@ -400,6 +443,8 @@ def _record_once(
             session.flush()
             if _increment(session, conversation, counted_in) == 1 and first is not None:
                 first(conversation)
+            if changed is not None:
+                changed(conversation)
             return record
 
         return _find_or_insert(session, find, insert, apply_changes)
@@ -465,6 +510,9 @@ class RecordingAPI:
             last_activity_at=started,
             tenant=tenant,
             external_id=external_id,
+            outcome_mask=outcomes.mask_of(
+                tickets=0, kind_counts={}, pending_items=0, customer_id=customer_id
+            ),
             search_text=build_search_text(
                 subject, None, customer_name, customer_company, external_identifier, external_id
             ),
@@ -554,9 +602,7 @@ class RecordingAPI:
             key={"kind": kind, "target_id": target},
             fields={"occurred_at": moment},
             counted_in=count_column(kind),
-            first=lambda conversation: counters.record_first_conversion(
-                session, conversation, kind
-            ),
+            first=lambda conversation: _outcomes_changed(session, conversation),
         )
 
     def link_inbox_item(
@@ -586,6 +632,7 @@ class RecordingAPI:
             fields={"status": status, "title": title, "linked_at": now, "updated_at": now},
             counted_in="inbox_item_count",
             changes=changes,
+            changed=lambda conversation: _outcomes_changed(session, conversation),
         )
 
     def escalate(
@@ -612,6 +659,7 @@ class RecordingAPI:
             fields={"subject": subject_line, "escalated_at": moment},
             counted_in="ticket_count",
             changes={"subject": subject_line},
+            first=lambda conversation: _outcomes_changed(session, conversation),
         )
 
 

@@ -47,9 +47,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from . import counters, queries, search_index
+from . import counters, outcomes, queries, search_index
 from .list_request import ListFilters, local_midnight
-from .models import BIND_ARGUMENTS, Conversation, ConversationCounter
+from .models import BIND_ARGUMENTS, Conversation
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
 #: The longest range (in days) the chart shows day by day; longer ones are shown by month.
@@ -315,7 +315,7 @@ def _statement(
     days = _merged([span for p in pieces for span in p.days])
     raw = _merged([span for p in pieces for span in p.raw])
     parts = []
-    counter: Any = ConversationCounter
+    counter: Any = counters.table_for(filters.outcomes)
     periods = [
         and_(counter.grain == grain, _within(counter.period_start, span))
         for grain, group in ((counters.MONTH, months), (counters.DAY, days))
@@ -330,6 +330,8 @@ def _statement(
         ).where(or_(*periods))
         if filters.tenant is not None:
             stmt = stmt.where(counter.tenant == filters.tenant)
+        if filters.outcomes:
+            stmt = stmt.where(outcomes.condition(counter.outcomes, filters.outcomes))
         parts.append(stmt.group_by(literal_column("bucket"), counter.channel))
     if raw:
         stmt = select(
@@ -340,6 +342,8 @@ def _statement(
         ).where(or_(*(_within(c.started_at, span) for span in raw)))
         if filters.tenant is not None:
             stmt = stmt.where(c.tenant == filters.tenant)
+        if filters.outcomes:
+            stmt = stmt.where(outcomes.condition(c.outcome_mask, filters.outcomes))
         parts.append(stmt.group_by(literal_column("bucket"), c.channel))
     if not parts:
         return None
@@ -458,6 +462,7 @@ def as_json(
         },
         "channel": filters.channel or "all",
         "search": filters.search,
+        "outcome": list(filters.outcomes),
         "total": overview.total,
     }
     if total_change is not None and found.previous is not None:

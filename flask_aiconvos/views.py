@@ -50,7 +50,7 @@ from .navigation import ListNavigation, list_navigation
 from .search_text import clean_search
 from .state import get_state
 from .trends import CHART_KINDS, Trends
-from .vocab import CONVERSION_STYLES, ConversionKind
+from .vocab import CONVERSION_STYLES, ConversionKind, Outcome
 
 #: The endpoints this view serves on purpose; everything else Flask-Admin registers is refused.
 SERVED_ENDPOINTS = frozenset(
@@ -64,6 +64,8 @@ COMPARISON_KINDS = (
     ConversionKind.CONTRACT,
     ConversionKind.DAY_PASS,
 )
+#: The columns whose header links to the list filtered to an outcome (kept like a metric link).
+HEADER_OUTCOMES: dict[str, str] = {"escalated": Outcome.ESCALATED}
 #: The list's order when the query string names none: newest activity first.
 DEFAULT_SORT = ("last_activity_at", True)
 
@@ -141,6 +143,11 @@ class ListPage:
     @staticmethod
     def day(day: date) -> str:
         return rendering.format_day(day)
+
+    @staticmethod
+    def header_outcome(name: str) -> str | None:
+        """The outcome the header of column ``name`` filters the list to, if any."""
+        return HEADER_OUTCOMES.get(name)
 
     def sort_link(self, index: int, name: str) -> SortLink:
         """The header link of the sortable column at ``index``: it toggles the direction of

@@ -190,6 +190,43 @@ METRIC_KEYS: dict[str, str] = {
     ConversionKind.DAY_PASS: "day_passes",
 }
 
+
+class Outcome(StrEnum):
+    """The list's ``outcome=`` filter values (repeatable, ANDed), in their canonical order."""
+
+    ESCALATED = "escalated"
+    TOUR = "tour"
+    CUSTOMER = "customer"
+    CONTRACT = "contract"
+    BOOKING = "booking"
+    DAY_PASS = "day_pass"
+    CONVERTED = "converted"
+    UNCONVERTED = "unconverted"
+    INBOX_PENDING = "inbox_pending"
+    ANONYMOUS = "anonymous"
+
+
+#: The label of each outcome filter, as its chip and the filter menu show it.
+OUTCOME_LABELS: dict[str, str] = {
+    Outcome.ESCALATED: "Escalated",
+    Outcome.TOUR: "Tour",
+    Outcome.CUSTOMER: "New customer",
+    Outcome.CONTRACT: "Contract",
+    Outcome.BOOKING: "Booking",
+    Outcome.DAY_PASS: "Day pass",
+    Outcome.CONVERTED: "Converted",
+    Outcome.UNCONVERTED: "Not converted",
+    Outcome.INBOX_PENDING: "Inbox pending",
+    Outcome.ANONYMOUS: "Anonymous",
+}
+
+#: The outcome filter each metric links to (``total``: none, it clears them).
+METRIC_OUTCOMES: dict[str, str | None] = {
+    "total": None,
+    **{key: kind for kind, key in METRIC_KEYS.items()},
+}
+
+
 INBOX_STATUS_LABELS: dict[str, str] = {
     InboxStatus.PENDING: "Pending",
     InboxStatus.APPROVED: "Approved",

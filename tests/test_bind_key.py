@@ -109,6 +109,10 @@ def test_every_screen_and_call_uses_the_bind(app, aiconvos, client, engines) -> 
     listing = soup(client.get(LIST, headers=as_user("admin")))
     assert listing.select_one('[data-metric="total"]')["data-count"] == "1"
     assert listing.select_one('[data-metric="tours"]')["data-count"] == "1"
+    escalated = soup(
+        client.get(LIST, query_string={"outcome": "escalated"}, headers=as_user("admin"))
+    )
+    assert escalated.select_one('[data-metric="total"]')["data-count"] == "1"
     found = soup(client.get(LIST, query_string={"search": "screen"}, headers=as_user("admin")))
     assert [row["data-conversation-id"] for row in found.select("tr[data-conversation-id]")] == [
         str(conversation_id)
@@ -135,7 +139,7 @@ def test_every_screen_and_call_uses_the_bind(app, aiconvos, client, engines) -> 
     lines = client.get(f"{LIST}export.jsonl", headers=as_user("exporter")).get_data(True)
     record = json.loads(lines.splitlines()[0])
     assert [message["body"] for message in record["messages"]][1] == "We do: the Loft."
-    assert [e.action for e in access_log(app)][:2] == ["list", "search"]
+    assert [e.action for e in access_log(app)][:3] == ["list", "list", "search"]
 
     with app.app_context():
         assert [c.id for c in aiconvos.conversations_for(customer_id="C-1")] == [conversation_id]

@@ -8,8 +8,10 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import Result
 from support.hosts import reset_tables
 from support.http import as_user, soup
+from support.listing import list_page, metrics, row_ids
+from support.records import counter_rows, rebuilt_counter_rows
 
-from flask_aiconvos import migration
+from flask_aiconvos import migration, outcomes
 from flask_aiconvos.models import ID_MAX, AccessLogEntry, metadata
 from flask_aiconvos.search_index import managed_elsewhere
 
@@ -151,13 +153,64 @@ def _take_the_id_below(engine: sa.Engine, conversation_id: int, largest: int) ->
         )
 
 
+#: A conversation's tally column → the counter column counting conversations with one.
+COUNTER_COLUMNS = {
+    "tour_count": "tours",
+    "customer_count": "customers",
+    "contract_count": "contracts",
+    "booking_count": "bookings",
+    "day_pass_count": "day_passes",
+}
+
+
+def _stored_at_0004(engine: sa.Engine, subject: str, **columns: object) -> int:
+    """A conversation as the recording API of revisions 0004 to 0006 stored it (the models have
+    moved on since): its row and its day and month counters; the new id."""
+    row = {
+        "channel": "chat",
+        "origin": "portal_chat",
+        "subject": subject,
+        "started_at": "2026-11-18 15:30:00.000000",
+        "last_activity_at": "2026-11-18 15:30:00.000000",
+        "search_text": subject.lower(),
+        **columns,
+    }
+    if engine.dialect.name == "postgresql":
+        row["started_at"] = row["last_activity_at"] = "2026-11-18 15:30:00+00"
+    names = ", ".join(row)
+    with engine.begin() as connection:
+        new_id = connection.execute(
+            sa.text(
+                f"INSERT INTO aiconvos_conversation ({names}) "
+                f"VALUES ({', '.join(':' + name for name in row)}) RETURNING id"
+            ),
+            row,
+        ).scalar_one()
+        counted = ["conversations"] + [
+            COUNTER_COLUMNS[name] for name in COUNTER_COLUMNS if columns.get(name)
+        ]
+        for grain, start in (("d", "2026-11-18"), ("m", "2026-11-01")):
+            moment = start + (
+                " 00:00:00+00" if engine.dialect.name == "postgresql" else " 00:00:00.000000"
+            )
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO aiconvos_counter (grain, period_start, tenant, channel, "
+                    f"{', '.join(counted)}) VALUES (:grain, :start, '', 'chat'"
+                    f"{', 1' * len(counted)}) ON CONFLICT (grain, period_start, tenant, channel) "
+                    "DO UPDATE SET "
+                    + ", ".join(f"{name} = aiconvos_counter.{name} + 1" for name in counted)
+                ),
+                {"grain": grain, "start": moment},
+            )
+    return int(new_id)
+
+
 def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     engine = db.engine
     reset_tables(engine)
     migration.upgrade("0004", engine=engine)
-    before = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk one")
-    aiconvos.add_message(before.id, sender="customer", body="Is the desk free?")
-    db.session.remove()
+    before_id = _stored_at_0004(engine, "Desk one")
     small = {"INTEGER"} | ({"sequence integer"} if engine.dialect.name == "postgresql" else set())
     assert _id_types(engine) == small
 
@@ -170,7 +223,7 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     assert _id_types(engine) == wide
 
     # Rows and the search index survive; the next conversation can take the largest id.
-    _take_the_id_below(engine, before.id, ID_MAX)
+    _take_the_id_below(engine, before_id, ID_MAX)
     largest = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk max")
     assert largest.id == ID_MAX
     aiconvos.add_message(ID_MAX, sender="customer", body="A desk, at the largest id")
@@ -179,7 +232,7 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     client = app.test_client()
     page = soup(client.get("/admin/ai-conversations/?search=desk", headers=as_user("viewer")))
     found = {int(tr["data-conversation-id"]) for tr in page.select("tr[data-conversation-id]")}
-    assert {before.id, ID_MAX} <= found
+    assert {before_id, ID_MAX} <= found
     details = client.get(f"/admin/ai-conversations/details/?id={ID_MAX}", headers=as_user("viewer"))
     assert details.status_code == 200
     assert "A desk, at the largest id" in details.get_data(as_text=True)
@@ -190,3 +243,77 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
         sa.select(AccessLogEntry.conversation_id).where(AccessLogEntry.conversation_id == ID_MAX)
     ).all()
     assert logged == [ID_MAX]
+
+
+def _masks(engine: sa.Engine) -> dict[int, int]:
+    with engine.connect() as connection:
+        query = sa.text("SELECT id, outcome_mask FROM aiconvos_conversation")
+        return dict(connection.execute(query).all())
+
+
+def test_outcome_masks_from_0005_and_back(app, db, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("0005", engine=engine)
+    plain = _stored_at_0004(engine, "Plain", customer_id="C-1")
+    anonymous = _stored_at_0004(engine, "Anonymous")
+    escalated = _stored_at_0004(
+        engine, "Escalated", customer_id="C-2", ticket_count=1, tour_count=2
+    )
+    pending = _stored_at_0004(engine, "Pending", customer_id="C-3", inbox_item_count=2)
+    moment = "2026-11-18 16:00:00" + ("+00" if engine.dialect.name == "postgresql" else ".000000")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_ticket (conversation_id, ticket_id, subject, escalated_at) "
+                "VALUES (:id, 'T-1', 'Help', :at)"
+            ),
+            {"id": escalated, "at": moment},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_conversion (conversation_id, kind, target_id, occurred_at) "
+                "VALUES (:id, 'tour', :target, :at)"
+            ),
+            [{"id": escalated, "target": target, "at": moment} for target in ("V-1", "V-2")],
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_inbox_item (conversation_id, item_id, status, linked_at, "
+                "updated_at) VALUES (:id, :item, :status, :at, :at)"
+            ),
+            [
+                {"id": pending, "item": "I-1", "status": "approved", "at": moment},
+                {"id": pending, "item": "I-2", "status": "pending", "at": moment},
+            ],
+        )
+
+    migration.upgrade("head", engine=engine)
+    expected = {
+        plain: 0,
+        anonymous: outcomes.ANONYMOUS_BIT,
+        escalated: outcomes.ESCALATED_BIT | outcomes.KIND_BITS["tour"],
+        pending: outcomes.INBOX_PENDING_BIT,
+    }
+    assert _masks(engine) == expected
+    assert "outcome masks 4 / 4 conversations" in capsys.readouterr().err
+    assert counter_rows(engine) == rebuilt_counter_rows(engine)
+    client = app.test_client()
+    assert row_ids(list_page(client, outcome="escalated")) == [escalated]
+    assert metrics(list_page(client, outcome="escalated"))["tours"] == (1, 100.0)
+    assert row_ids(list_page(client, outcome="inbox_pending")) == [pending]
+    assert metrics(list_page(client, outcome="unconverted"))["total"] == (3, None)
+
+    migration.downgrade("0005", engine=engine)
+    inspector = sa.inspect(engine)
+    assert "outcome_mask" not in {c["name"] for c in inspector.get_columns("aiconvos_conversation")}
+    assert "aiconvos_outcome_counter" not in inspector.get_table_names()
+    with engine.connect() as connection:
+        per_grain = connection.execute(
+            sa.text(
+                "SELECT grain, SUM(conversations), SUM(tours) FROM aiconvos_counter GROUP BY grain"
+            )
+        ).all()
+    assert sorted(tuple(row) for row in per_grain) == [("d", 4, 1), ("m", 4, 1)]
+    migration.upgrade("head", engine=engine)
+    assert _masks(engine) == expected

@@ -118,7 +118,8 @@ def assert_inert(html: str, container_id: str, own_forms: int = 0) -> None:
     page = BeautifulSoup(html, "html.parser")
     container = page.find(id=container_id)
     assert container is not None
-    # The list's own search and date-range forms (GET, back to the list) are the only forms.
+    # The list's own search, date-range and outcome forms (GET, back to the list) are the
+    # only forms.
     forms = container.find_all("form")
     assert len(forms) == own_forms
     assert all(form.get("method") == "get" for form in forms)
@@ -140,7 +141,7 @@ def test_list_is_inert(host):
     assert response.status_code == 200
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert len(page.select("tr[data-conversation-id]")) == len(ids)
-    assert_inert(response.get_data(as_text=True), "aiconvos-list-page", own_forms=2)
+    assert_inert(response.get_data(as_text=True), "aiconvos-list-page", own_forms=3)
 
 
 def test_every_timeline_is_inert(host):

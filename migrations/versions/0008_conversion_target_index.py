@@ -1,7 +1,7 @@
 """An index for the conversations that led to a host record
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02
 
 ``conversations_for(kind=..., target_id=...)`` (a visitor page showing the conversation that
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -37,11 +37,19 @@ def tables(engine: sa.Engine, *, all_columns: bool = False) -> dict[str, list[tu
         return found
 
 
+#: The counter tables (``counters``): the list's, and the same split by outcome mask.
+COUNTER_TABLES = ("aiconvos_counter", "aiconvos_outcome_counter")
+
+
 def counter_rows(engine: sa.Engine) -> list[tuple]:
-    table = metadata.tables["aiconvos_counter"]
+    """Every row of both counter tables, each with its table's name first."""
     with engine.connect() as connection:
         return [
-            tuple(row) for row in connection.execute(sa.select(table).order_by(*table.primary_key))
+            (name, *row)
+            for name in COUNTER_TABLES
+            for row in connection.execute(
+                sa.select(metadata.tables[name]).order_by(*metadata.tables[name].primary_key)
+            )
         ]
 
 
@@ -51,12 +59,14 @@ def rebuilt_counter_rows(engine: sa.Engine) -> list[tuple]:
     with engine.begin() as connection:
         counters.rebuild(connection)
     rebuilt = counter_rows(engine)
-    table = metadata.tables["aiconvos_counter"]
     with engine.begin() as connection:
-        connection.execute(table.delete())
-        if kept:
-            names = [column.name for column in table.columns]
-            connection.execute(
-                sa.insert(table), [dict(zip(names, row, strict=True)) for row in kept]
-            )
+        for name in COUNTER_TABLES:
+            table = metadata.tables[name]
+            connection.execute(table.delete())
+            rows = [row[1:] for row in kept if row[0] == name]
+            if rows:
+                names = [column.name for column in table.columns]
+                connection.execute(
+                    sa.insert(table), [dict(zip(names, row, strict=True)) for row in rows]
+                )
     return rebuilt
