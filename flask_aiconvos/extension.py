@@ -8,7 +8,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import audit, erasure, importing, recording, remote_images, search_index, security_headers  # noqa: F401  (search_index: creates its index with the tables)
+# search_index and message_search create their indexes with the tables.
+from . import (  # noqa: F401
+    audit,
+    erasure,
+    importing,
+    message_search,
+    recording,
+    remote_images,
+    search_index,
+    security_headers,
+)
 from .access import (
     AccessPolicy,
     LinkTarget,

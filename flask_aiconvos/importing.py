@@ -65,7 +65,7 @@ from .recording import (
     _via,
     stored_body_of,
 )
-from .search_text import build_search_text
+from .search_text import build_search_text, message_text
 from .state import get_state
 from .vocab import (
     Channel,
@@ -397,6 +397,7 @@ def _message_rows(conversation_id: int, messages: Iterable[_Message]) -> list[di
             "external_id": m.external_id,
             "rendered_html": "",
             "render_version": UNRENDERED,
+            "search_text": message_text(m.body, m.content_format),
         }
         for m in messages
     ]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     tuple_,
     type_coerce,
+    union,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from . import counters, plans, search_index
+from . import counters, message_search, plans, search_index
 from .list_request import ListFilters
 from .models import Conversation, Conversion, EscalationTicket, InboxItem, Message, UTCDateTime
 from .search_text import word_alternatives
@@ -53,12 +54,8 @@ from .vocab import (
 )
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _contains(word: str) -> ColumnElement[bool]:
-    return Conversation.search_text.like(f"%{_like_escape(word)}%", escape="\\")
+    return search_index.contains(Conversation.search_text, word)
 
 
 def _word_condition(word: str) -> ColumnElement[bool]:
@@ -69,13 +66,34 @@ def _word_condition(word: str) -> ColumnElement[bool]:
     return _contains(word)
 
 
+def _term_condition(word: str, *, indexed: bool, id_column: Any = None) -> ColumnElement[bool]:
+    """A search term found in the conversation's fields or in any of its messages: the ids of
+    both, one set, so each database finds them through its indexes."""
+    in_fields = [_word_condition(word)]
+    if indexed:
+        narrowed = search_index.narrowing([word_alternatives(word)])
+        if narrowed is not None:
+            in_fields.insert(0, narrowed)
+    found = union(
+        select(Conversation.id).where(*in_fields),
+        message_search.conversations_with(word, indexed=indexed),
+    )
+    return (Conversation.id if id_column is None else id_column).in_(found)
+
+
 def conditions(
-    filters: ListFilters, *, with_channel: bool = True, indexed: bool = False
+    filters: ListFilters,
+    *,
+    with_channel: bool = True,
+    indexed: bool = False,
+    id_column: Any = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the current view (tenant scope always; channel optional).
 
-    With ``indexed`` (the database has the SQLite search index) the search words also narrow
-    the rows through the index first; the ``LIKE`` conditions still decide.
+    Every search term must be found, in the conversation's fields or in one of its messages
+    (``message_search``). With ``indexed`` (the database has the SQLite search indexes) the
+    terms are looked up in them first; the ``LIKE`` conditions still decide. ``id_column``
+    stands for the conversation id in the terms' tests (an expression of it steers SQLite).
     """
     c = Conversation
     where: list[ColumnElement[bool]] = []
@@ -88,11 +106,7 @@ def conditions(
     if filters.started_to is not None:
         where.append(c.started_at < filters.started_to)
     for word in filters.search_words:
-        where.append(_word_condition(word))
-    if indexed and filters.search_words:
-        narrowed = search_index.narrowing([word_alternatives(w) for w in filters.search_words])
-        if narrowed is not None:
-            where.append(narrowed)
+        where.append(_term_condition(word, indexed=indexed, id_column=id_column))
     return where
 
 
@@ -296,13 +310,7 @@ def page_of_rows(
     if indexed and plans.walk_for_search(offset + page_size, total, sort):
         # Walk the activity index and test each id against the search index's candidates:
         # only the page's own rows are read, instead of every match (then sorted).
-        where = conditions(filters)
-        narrowed = search_index.narrowing(
-            [word_alternatives(w) for w in filters.search_words],
-            id_column=plans.NoIndex(Conversation.id),
-        )
-        if narrowed is not None:
-            where.append(narrowed)
+        where = conditions(filters, indexed=True, id_column=plans.NoIndex(Conversation.id))
     elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
         started = plans.NoIndex(Conversation.started_at)

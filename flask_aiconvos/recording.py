@@ -44,7 +44,7 @@ from .models import (
     Message,
     UTCDateTime,
 )
-from .search_text import build_search_text
+from .search_text import build_search_text, message_text
 from .state import Clock, get_state, utcnow
 from .vocab import (
     EARLIEST_YEAR,
@@ -629,6 +629,7 @@ def _new_message(
         original_format=original_format,
         rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
         render_version=rendering.POLICY_VERSION,
+        search_text=message_text(stored_body, stored_format),
     )
 
 

@@ -25,7 +25,17 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, column, event, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    column,
+    event,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -91,6 +101,11 @@ def _sqlite_has_trigram(connection: Connection) -> bool:
     return True
 
 
+def sqlite_has_trigram(connection: Connection) -> bool:
+    """Whether this SQLite database can have a trigram index (FTS5 with the tokenizer)."""
+    return _sqlite_has_trigram(connection)
+
+
 def create(connection: Connection) -> bool:
     """Create the index for this database (filled from the existing rows); ``False`` when the
     database cannot have one, with a ``SearchIndexWarning``."""
@@ -130,29 +145,38 @@ def _fill_sqlite(connection: Connection) -> None:
     )
 
 
-def _create_postgresql(connection: Connection) -> bool:
+def trigram_extension(connection: Connection, *, advice: str) -> bool:
+    """Whether PostgreSQL's ``pg_trgm`` is there (created when missing and allowed); when it
+    cannot be, a ``SearchIndexWarning`` naming ``advice`` (what a superuser should run)."""
     installed = connection.execute(
         text("SELECT 1 FROM pg_extension WHERE extname = :name"), {"name": TRIGRAM_EXTENSION}
     ).first()
-    if installed is None:
-        try:
-            with connection.begin_nested():
-                connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM_EXTENSION}")
-        except DBAPIError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            warnings.warn(
-                f"flask-aiconvos: cannot create the {TRIGRAM_EXTENSION} extension ({reason}); "
-                "conversation search will scan the table. To index it, have a superuser run "
-                f"'CREATE EXTENSION pg_trgm; CREATE INDEX {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
-                "USING gin (search_text gin_trgm_ops);'",
-                SearchIndexWarning,
-                stacklevel=3,
-            )
-            return False
-    connection.exec_driver_sql(
+    if installed is not None:
+        return True
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM_EXTENSION}")
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        warnings.warn(
+            f"flask-aiconvos: cannot create the {TRIGRAM_EXTENSION} extension ({reason}); "
+            "search will scan the table. To index it, have a superuser run "
+            f"'CREATE EXTENSION pg_trgm; {advice}'",
+            SearchIndexWarning,
+            stacklevel=4,
+        )
+        return False
+    return True
+
+
+def _create_postgresql(connection: Connection) -> bool:
+    index_sql = (
         f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
         "USING gin (search_text gin_trgm_ops)"
     )
+    if not trigram_extension(connection, advice=index_sql + ";"):
+        return False
+    connection.exec_driver_sql(index_sql)
     return True
 
 
@@ -238,14 +262,33 @@ def match_query(words: Sequence[Sequence[str]]) -> str | None:
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 
+def candidates(words: Sequence[Sequence[str]], *, fts_table: str = FTS_TABLE) -> Select[Any] | None:
+    """The rowids of ``fts_table`` (a trigram table of this shape) that may hold ``words``, or
+    ``None`` when no word can use the index."""
+    query = match_query(words)
+    if query is None:
+        return None
+    fts = _fts if fts_table == FTS_TABLE else table(fts_table, column("rowid"), column(fts_table))
+    return select(fts.c.rowid).where(fts.c[fts_table].op("MATCH")(query))
+
+
 def narrowing(
     words: Sequence[Sequence[str]], *, id_column: Any = None
 ) -> ColumnElement[bool] | None:
     """A condition limiting the conversations to the index's candidates for ``words`` (each a
     list of alternatives), or ``None`` when no word can use the index. ``id_column`` stands for
     the conversation id (an expression of it can steer SQLite's plan)."""
-    query = match_query(words)
-    if query is None:
+    found = candidates(words)
+    if found is None:
         return None
-    candidates = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
-    return (Conversation.id if id_column is None else id_column).in_(candidates)
+    return (Conversation.id if id_column is None else id_column).in_(found)
+
+
+def like_escape(word: str) -> str:
+    """``word`` as a ``LIKE`` pattern's literal part (escape character ``\\``)."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(expression: Any, word: str) -> ColumnElement[bool]:
+    """``expression`` holds ``word`` as a literal substring."""
+    return expression.like(f"%{like_escape(word)}%", escape="\\")

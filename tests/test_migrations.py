@@ -10,8 +10,8 @@ from support.hosts import reset_tables
 from support.http import as_user, soup
 
 from flask_aiconvos import migration
+from flask_aiconvos.message_search import managed_elsewhere
 from flask_aiconvos.models import ID_MAX, AccessLogEntry, metadata
-from flask_aiconvos.search_index import managed_elsewhere
 
 
 def _include(obj, name, type_, reflected, compare_to):
@@ -156,8 +156,16 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     reset_tables(engine)
     migration.upgrade("0004", engine=engine)
     before = aiconvos.start_conversation(channel="chat", origin="portal_chat", subject="Desk one")
-    aiconvos.add_message(before.id, sender="customer", body="Is the desk free?")
     db.session.remove()
+    with engine.begin() as connection:  # a message as 0.1 stored it (no search text yet)
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_message (conversation_id, sender, content_format, body, "
+                "sent_at, rendered_html, render_version) "
+                "VALUES (:id, 'customer', 'text', 'Is the desk free?', :at, '', 0)"
+            ),
+            {"id": before.id, "at": before.started_at.replace(tzinfo=None)},
+        )
     small = {"INTEGER"} | ({"sequence integer"} if engine.dialect.name == "postgresql" else set())
     assert _id_types(engine) == small
 
