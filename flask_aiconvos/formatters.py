@@ -117,14 +117,21 @@ def _now(context: Context | None) -> datetime:
 
 def subject(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
     """The subject, or the opening message on one line (in italics, ``subjects``), linking to
-    the timeline."""
+    the timeline; under it, for a row found through a message, that message's search excerpt
+    linking to the timeline at the message."""
     title = model.subject or subjects.display_subject(model.first_message_preview)
     title = title or NO_MESSAGES_TITLE
     if _masked(context):
         title = masking.mask_text(title)
-    return _macro(context, "subject_link")(
+    link: Markup = _macro(context, "subject_link")(
         view.get_url(".details_view", id=model.id), title, model.subject is None
     )
+    page = _list_page(context)
+    hit = page.excerpts.get(model.id) if page is not None else None
+    if hit is None:
+        return link
+    url = view.message_url(model.id, hit.message_id)
+    return link + _macro(context, "search_hit")(url, hit.message_id, hit.html)
 
 
 def conversions(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:

@@ -546,6 +546,31 @@ def timeline(
     )
 
 
+def page_holding(
+    session: Session, conversation: Conversation, message_id: int, *, limit: int
+) -> tuple[bool, int | None]:
+    """Whether ``message_id`` is a message of the conversation, and the ``before`` anchor of
+    the timeline page (``limit`` messages, pages counted from the newest) holding it: ``None``
+    for the newest page. Three queries at most, whatever the conversation's length."""
+    m = Message
+    own = (m.conversation_id == conversation.id,)
+    moment = session.scalar(select(m.sent_at).where(m.id == message_id, *own))
+    if moment is None:
+        return False, None
+    newer = or_(m.sent_at > moment, and_(m.sent_at == moment, m.id > message_id))
+    page = (session.scalar(select(func.count()).where(*own, newer)) or 0) // limit
+    if page == 0:
+        return True, None
+    anchor = (
+        select(m.id)
+        .where(*own)
+        .order_by(m.sent_at.desc(), m.id.desc())
+        .offset(page * limit - 1)
+        .limit(1)
+    )
+    return True, session.scalar(anchor)
+
+
 # --- the export: every row of the list, in its order, a chunk at a time -----------------------
 
 
