@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from . import counters, subjects
 from .errors import InvalidRecord, shown
+from .message_search import message_text
 from .models import (
     EXTERNAL_ID_MAX,
     IDENTIFIER_MAX,
@@ -65,7 +66,7 @@ from .recording import (
     _via,
     stored_body_of,
 )
-from .search_text import build_search_text, message_text
+from .search_text import build_search_text
 from .state import get_state
 from .vocab import (
     Channel,

@@ -1,7 +1,7 @@
 """Search inside messages: each message's folded visible text, indexed by trigrams.
 
 ``aiconvos_message.search_text`` holds a message's visible text (HTML and Markdown as the text
-they show, not their markup), folded (``search_text.message_text``); the recording API,
+they show, not their markup), folded (``message_text``); the recording API,
 the importer and migration 0006 write it. A message written by other means without it is
 searched by its lower-cased body (``indexed_text``), markup included, until it is written.
 
@@ -38,9 +38,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from . import search_index
+from . import rendering, search_index
 from .models import Message
-from .search_text import word_alternatives
+from .search_text import MESSAGE_SEARCH_MAX, fold_message_text, word_alternatives
 
 MESSAGE_FTS_TABLE = "aiconvos_message_search"
 MESSAGE_TRIGRAM_INDEX = "ix_aiconvos_message_search_trgm"
@@ -85,6 +85,13 @@ def managed_elsewhere(name: str | None, type_: str) -> bool:
     if type_ == "table":
         return name == MESSAGE_FTS_TABLE or name.startswith(MESSAGE_FTS_TABLE + "_")
     return type_ == "index" and name == MESSAGE_TRIGRAM_INDEX
+
+
+def message_text(body: str, content_format: str) -> str:
+    """What is stored for a message's search: its visible text (HTML and Markdown as the text
+    they show, ``rendering.visible_text``), folded (``search_text.fold_message_text``)."""
+    shown = rendering.visible_text(body, content_format, limit=MESSAGE_SEARCH_MAX)
+    return fold_message_text(shown)
 
 
 # --- creating and dropping --------------------------------------------------------------------

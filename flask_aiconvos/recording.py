@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counters, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
+from .message_search import message_text
 from .models import (
     EXTERNAL_ID_MAX,
     ID_MAX,
@@ -44,7 +45,7 @@ from .models import (
     Message,
     UTCDateTime,
 )
-from .search_text import build_search_text, message_text
+from .search_text import build_search_text
 from .state import Clock, get_state, utcnow
 from .vocab import (
     EARLIEST_YEAR,

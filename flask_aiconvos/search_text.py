@@ -1,7 +1,7 @@
 """The one place text is normalised for search: what is stored and what is typed.
 
 The write side builds a conversation's search text with ``build_search_text`` and a message's
-with ``message_text``; the read side cleans a typed search with ``clean_search`` and splits
+with ``fold_message_text``; the read side cleans a typed search with ``clean_search`` and splits
 it into terms with ``search_words``. Both sides ``fold`` the same way (case and accents away, runs
 of spaces as one), so a term matches exactly when it is a substring of the stored text.
 """
@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
-from . import rendering
 
 #: How much of a typed search is used: longer input is cut, extra words are dropped.
 SEARCH_MAX_CHARS = 200
@@ -73,12 +71,10 @@ def build_search_text(
     return "\n".join(part for part in folded if part)
 
 
-def message_text(body: str, content_format: str) -> str:
-    """What is stored for a message's search: its visible text (HTML and Markdown as the text
-    they show, ``rendering.visible_text``), folded, on one line, at most ``MESSAGE_SEARCH_MAX``
-    characters."""
-    shown = rendering.visible_text(body, content_format, limit=MESSAGE_SEARCH_MAX)
-    return _collapse(fold(shown))[:MESSAGE_SEARCH_MAX]
+def fold_message_text(visible_text: str) -> str:
+    """What is stored for a message's search from its visible text: folded, on one line, at
+    most ``MESSAGE_SEARCH_MAX`` characters (``message_search.message_text``)."""
+    return _collapse(fold(visible_text[:MESSAGE_SEARCH_MAX]))[:MESSAGE_SEARCH_MAX]
 
 
 def search_term(text: str) -> str:

@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-12-02
 
 - ``aiconvos_message.search_text``: each message's visible text (HTML and Markdown as the text
-  they show), folded for search (``flask_aiconvos.search_text.message_text``), filled here for
+  they show), folded for search (``flask_aiconvos.message_search.message_text``), filled here for
   the stored messages, ``BATCH`` at a time, with a log line per batch (``alembic`` logger).
 - ``aiconvos_conversation.search_text`` is folded the same way (accents away: ``chloe`` finds
   ``Chloé``), recomputed here batch by batch.
@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from flask_aiconvos import message_search
-from flask_aiconvos.search_text import build_search_text, message_text
+from flask_aiconvos.message_search import message_text
+from flask_aiconvos.search_text import build_search_text
 
 revision = "0006"
 down_revision = "0005"

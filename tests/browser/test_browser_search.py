@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from support.server import serving
 
-from .conftest import Server
-
 LIST = "/admin/ai-conversations/"
 ASKED = "Do you have a meeting room for eight people with a big screen on Thursday?"
+
+
+@dataclass
+class Server:
+    url: str
+    conversation_id: int
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 sent_at=start + timedelta(minutes=n),
             )
     with serving(app) as url:
-        yield Server(url, conv.id, 0)
+        yield Server(url, conv.id)
 
 
 def test_type_what_was_said_and_open_the_message(server, page_as):
