@@ -207,6 +207,21 @@ CUSTOMER_FOLLOW_UPS = (
     "Is VAT included in that price?", "Yes please, send me the link.",
     "Sorry, one more question: is there a kitchen?", "OK, please go ahead.",
 )  # fmt: skip
+#: Rarer questions a customer asks later in a conversation (each in the messages of well under
+#: 1 % of conversations): what a message search must find, since no subject or opening holds
+#: them. They replace a follow-up drawn from a generator of their own, so every other draw,
+#: and so every other figure of the data, stays as it was.
+RARE_QUESTIONS = (
+    "One more thing: do you have a meeting room with a big screen for presentations?",
+    "Is there a projector we could use in {room}?",
+    "Do you have standing desks on every floor?",
+    "Is the building wheelchair accessible from the street?",
+    "Is there a whiteboard in {room}?",
+    "Could you recommend a good lunch place near {site}?",
+    "Can we get a phone booth for private calls on {day}?",
+    "Do you have lockable filing cabinets for our contracts?",
+)
+RARE_SHARE = 0.08
 AI_REPLIES = (
     "Hi {first}! Yes, {room} is free on {day} and seats up to 12. Shall I book it for you?",
     "Thanks {first}. A hot desk is **£240 per month** and includes:\n\n"
@@ -364,6 +379,7 @@ class Generator:
         self._kinds = _weighted(CONVERSION_KINDS)
         self._statuses = _weighted(INBOX_STATUSES)
         self._counters: dict[str, int] = {}
+        self._rare = random.Random(seed * 15485863 + 11)
 
     @staticmethod
     def _customer(rng: random.Random, index: int) -> _Customer:
@@ -395,6 +411,7 @@ class Generator:
 
     def __iter__(self) -> Iterator[ConversationPlan]:
         rng = random.Random(self.seed * 104729 + 7)
+        self._rare = random.Random(self.seed * 15485863 + 11)
         self._counters.clear()
         starts = self.start_times()
         long_index = -1
@@ -528,7 +545,10 @@ class Generator:
                 return self._fill(rng, rng.choice(CUSTOMER_EMAILS), first), "html", via
             if position == 0 or rng.random() < 0.3:
                 return self._fill(rng, rng.choice(CUSTOMER_OPENERS), first), "text", via
-            return self._fill(rng, rng.choice(CUSTOMER_FOLLOW_UPS), first), "text", via
+            follow_up = self._fill(rng, rng.choice(CUSTOMER_FOLLOW_UPS), first)
+            if self._rare.random() < RARE_SHARE:
+                follow_up = self._fill(self._rare, self._rare.choice(RARE_QUESTIONS), first)
+            return follow_up, "text", via
         if sender == "operator":
             via = "help_desk" if channel == "help_desk" else None
             if channel == "email_message":
