@@ -1,16 +1,19 @@
 """Search inside messages: each message's folded visible text, indexed by trigrams.
 
 ``aiconvos_message.search_text`` holds a message's visible text (HTML and Markdown as the text
-they show, not their markup), folded (``message_text``); the recording API,
-the importer and migration 0006 write it. A message written by other means without it is
+they show, not their markup), folded (``message_text``); the recording API, the importer and
+migration 0006 write it. A message written by other means without it is
 searched by its lower-cased body (``indexed_text``), markup included, until it is written.
 
 **SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_message_search`` (contentless,
-``detail=none``), kept in step by triggers on the messages table, whoever writes. A term of three
-characters or more becomes "messages holding all of its trigrams"; the ``LIKE`` on the text
-still decides. The conversations' index and this one exist together (``search_index.enabled``
-says whether both do). **PostgreSQL**: a ``pg_trgm`` GIN index on ``indexed_text``'s
-expression, which the ``LIKE`` uses directly. Without the trigram tokenizer or the extension
+with positions), kept in step by triggers on the messages table, whoever writes. A term of three
+characters or more is a phrase of its trigrams, which matches exactly where the term is a
+substring of the indexed text: the messages are never read, only the index and
+``ix_aiconvos_message_owner`` (message id → conversation id). The conversations' index and
+this one exist together (``search_index.enabled`` says whether both do).
+
+**PostgreSQL**: a ``pg_trgm`` GIN index on ``indexed_text``'s expression, which the ``LIKE``
+uses directly. Without the trigram tokenizer or the extension
 there is no index (with a ``SearchIndexWarning``) and a search reads every message.
 
 As ``search_index`` does for the conversations, this module hooks the index's creation to the
@@ -31,10 +34,14 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    column,
     event,
     func,
+    literal_column,
     or_,
     select,
+    table,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -44,6 +51,8 @@ from .search_text import MESSAGE_SEARCH_MAX, fold_message_text, word_alternative
 
 MESSAGE_FTS_TABLE = "aiconvos_message_search"
 MESSAGE_TRIGRAM_INDEX = "ix_aiconvos_message_search_trgm"
+#: SQLite: the conversation of each message, read without the (wide) message rows.
+OWNER_INDEX = "ix_aiconvos_message_owner"
 #: What is indexed and matched for a message, in SQL: its search text, else its lower-cased body.
 INDEXED_SQL = "coalesce(search_text, lower(body))"
 
@@ -84,7 +93,7 @@ def managed_elsewhere(name: str | None, type_: str) -> bool:
         return True
     if type_ == "table":
         return name == MESSAGE_FTS_TABLE or name.startswith(MESSAGE_FTS_TABLE + "_")
-    return type_ == "index" and name == MESSAGE_TRIGRAM_INDEX
+    return type_ == "index" and name in (MESSAGE_TRIGRAM_INDEX, OWNER_INDEX)
 
 
 def message_text(body: str, content_format: str) -> str:
@@ -106,7 +115,10 @@ def create(connection: Connection, *, fill: bool = True) -> bool:
         if created:
             connection.exec_driver_sql(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {MESSAGE_FTS_TABLE} USING fts5(search_text, "
-                "tokenize='trigram', content='', detail='none', columnsize=0)"
+                "tokenize='trigram', content='', columnsize=0)"
+            )
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {OWNER_INDEX} ON {_MESSAGES} (id, conversation_id)"
             )
             for name, body in _TRIGGERS.items():
                 connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
@@ -142,6 +154,7 @@ def drop(connection: Connection) -> None:
         for name in _TRIGGERS:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {MESSAGE_FTS_TABLE}")
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {OWNER_INDEX}")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {MESSAGE_TRIGRAM_INDEX}")
 
@@ -170,15 +183,31 @@ def term_matches(term: str) -> ColumnElement[bool]:
     return or_(*(search_index.contains(found, option) for option in word_alternatives(term)))
 
 
+_fts = table(MESSAGE_FTS_TABLE, column("rowid"), column(MESSAGE_FTS_TABLE))
+
+
+def phrase_query(term: str) -> str | None:
+    """The FTS5 query finding exactly the messages holding ``term`` (any of its alternatives)
+    as a substring, or ``None`` when an alternative is too short for trigrams."""
+    options = word_alternatives(term)
+    if any(len(option) < 3 for option in options):
+        return None
+    return " OR ".join('"' + option.replace('"', '""') + '"' for option in options)
+
+
 def conversations_with(term: str, *, indexed: bool) -> Select[Any]:
     """The ids of the conversations with a message holding ``term``; with ``indexed`` (SQLite's
-    index exists) only the index's candidates are read."""
-    where = [term_matches(term)]
-    if indexed:
-        found = search_index.candidates([word_alternatives(term)], fts_table=MESSAGE_FTS_TABLE)
-        if found is not None:
-            where.insert(0, Message.id.in_(found))
-    return select(Message.conversation_id).where(*where)
+    index exists) from the index alone, else by reading the messages."""
+    query = phrase_query(term) if indexed else None
+    if query is None:
+        return select(Message.conversation_id).where(term_matches(term))
+    found = select(_fts.c.rowid).where(_fts.c[MESSAGE_FTS_TABLE].op("MATCH")(query))
+    # SQLite only (the index is SQLite's): ids read from the narrow owner index, not the rows.
+    return (
+        select(literal_column("conversation_id", Message.conversation_id.type))
+        .select_from(text(f"{_MESSAGES} INDEXED BY {OWNER_INDEX}"))
+        .where(literal_column("id", Message.id.type).in_(found))
+    )
 
 
 @dataclass(frozen=True)

@@ -69,15 +69,10 @@ def _word_condition(word: str) -> ColumnElement[bool]:
 def _term_condition(word: str, *, indexed: bool, id_column: Any = None) -> ColumnElement[bool]:
     """A search term found in the conversation's fields or in any of its messages: the ids of
     both, one set, so each database finds them through its indexes."""
-    in_fields = [_word_condition(word)]
-    if indexed:
-        narrowed = search_index.narrowing([word_alternatives(word)])
-        if narrowed is not None:
-            in_fields.insert(0, narrowed)
-    found = union(
-        select(Conversation.id).where(*in_fields),
-        message_search.conversations_with(word, indexed=indexed),
-    )
+    in_fields = search_index.matching_ids([word_alternatives(word)]) if indexed else None
+    if in_fields is None:
+        in_fields = select(Conversation.id).where(_word_condition(word))
+    found = union(in_fields, message_search.conversations_with(word, indexed=indexed))
     return (Conversation.id if id_column is None else id_column).in_(found)
 
 
@@ -91,9 +86,10 @@ def conditions(
     """WHERE clauses for the current view (tenant scope always; channel optional).
 
     Every search term must be found, in the conversation's fields or in one of its messages
-    (``message_search``). With ``indexed`` (the database has the SQLite search indexes) the
-    terms are looked up in them first; the ``LIKE`` conditions still decide. ``id_column``
-    stands for the conversation id in the terms' tests (an expression of it steers SQLite).
+    (``message_search``). With ``indexed`` (the database has the SQLite search indexes) a term
+    of three characters or more is looked up in them alone (their phrase queries are exact).
+    ``id_column`` stands for the conversation id in the terms' tests (an expression of it steers
+    SQLite).
     """
     c = Conversation
     where: list[ColumnElement[bool]] = []

@@ -1,12 +1,11 @@
 """Search without scanning: a trigram index over ``aiconvos_conversation.search_text``.
 
-**SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_search`` (contentless,
-``detail=none``: it stores only which rows hold which trigrams). Triggers on the conversations
-table keep it in step, whoever writes: the recording API, a bulk load or a host's own SQL. A search
-word of three characters or more becomes "rows holding all of its trigrams", an FTS5 ``MATCH``
-that narrows the search to a set of row ids; the search's own ``LIKE`` conditions still decide,
-so the result is exactly what a scan gives. Words shorter than three characters, and SQLite
-builds without the trigram tokenizer (before 3.34), fall back to the scan.
+**SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_search`` (contentless, with
+positions since migration 0006). Triggers on the conversations table keep it in step, whoever
+writes: the recording API, a bulk load or a host's own SQL. A search word of three characters or
+more becomes a phrase of its trigrams, an FTS5 ``MATCH`` finding exactly the rows where it is a
+substring (what a scan with ``LIKE`` finds) without reading them. Words shorter than three
+characters, and SQLite builds without the trigram tokenizer (before 3.34), fall back to the scan.
 
 **PostgreSQL**: a GIN index with ``pg_trgm``'s ``gin_trgm_ops`` on ``search_text``, which the same
 ``LIKE`` conditions use directly. When the extension cannot be created (not installed, or not
@@ -44,9 +43,6 @@ from .models import Conversation
 FTS_TABLE = "aiconvos_search"
 TRIGRAM_INDEX = "ix_aiconvos_conversation_search_trgm"
 TRIGRAM_EXTENSION = "pg_trgm"
-#: At most this many trigrams of one word go into the index lookup; any subset of a word's
-#: trigrams still finds every row that holds the word.
-MAX_TRIGRAMS = 12
 
 _CONVERSATIONS = Conversation.__tablename__
 _TRIGGERS = {
@@ -130,7 +126,7 @@ def _create_sqlite(connection: Connection) -> bool:
         return False
     connection.exec_driver_sql(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, "
-        "tokenize='trigram', content='', detail='none', columnsize=0)"
+        "tokenize='trigram', content='', columnsize=0)"
     )
     for name, body in _TRIGGERS.items():
         connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
@@ -232,29 +228,19 @@ def enabled(session: Session) -> bool:
     return known
 
 
-def _trigrams(word: str) -> list[str] | None:
-    if len(word) < 3:
-        return None
-    grams = list(dict.fromkeys(word[i : i + 3] for i in range(len(word) - 2)))
-    if len(grams) > MAX_TRIGRAMS:
-        step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
-        grams = [grams[round(i * step)] for i in range(MAX_TRIGRAMS)]
-    return grams
-
-
-def _phrase(gram: str) -> str:
-    return '"' + gram.replace('"', '""') + '"'
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def match_query(words: Sequence[Sequence[str]]) -> str | None:
-    """The FTS5 query for a search: per word, any of its alternatives (each: all of its
-    trigrams); all words. Words that cannot be looked up (too short) are left to the scan."""
+    """The FTS5 query for a search: per word, any of its alternatives (each a phrase of its
+    trigrams: exactly the rows holding it); all words. Words that cannot be looked up (an
+    alternative shorter than three characters) are left to the scan."""
     clauses = []
     for alternatives in words:
-        options = [_trigrams(alternative) for alternative in alternatives]
-        if not options or any(grams is None for grams in options):
+        if not alternatives or any(len(alternative) < 3 for alternative in alternatives):
             continue
-        ors = ["(" + " AND ".join(_phrase(g) for g in grams) + ")" for grams in options if grams]
+        ors = [_phrase(alternative) for alternative in alternatives]
         clauses.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
     return " AND ".join(clauses) if clauses else None
 
@@ -262,23 +248,24 @@ def match_query(words: Sequence[Sequence[str]]) -> str | None:
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 
-def candidates(words: Sequence[Sequence[str]], *, fts_table: str = FTS_TABLE) -> Select[Any] | None:
-    """The rowids of ``fts_table`` (a trigram table of this shape) that may hold ``words``, or
-    ``None`` when no word can use the index."""
+def matching_ids(words: Sequence[Sequence[str]]) -> Select[Any] | None:
+    """The ids of the conversations the index finds holding ``words`` (each a list of
+    alternatives; exact for the words it can look up), from the index alone; ``None`` when no
+    word can use the index."""
     query = match_query(words)
     if query is None:
         return None
-    fts = _fts if fts_table == FTS_TABLE else table(fts_table, column("rowid"), column(fts_table))
-    return select(fts.c.rowid).where(fts.c[fts_table].op("MATCH")(query))
+    return select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
 
 
 def narrowing(
     words: Sequence[Sequence[str]], *, id_column: Any = None
 ) -> ColumnElement[bool] | None:
-    """A condition limiting the conversations to the index's candidates for ``words`` (each a
-    list of alternatives), or ``None`` when no word can use the index. ``id_column`` stands for
+    """A condition limiting the conversations to those the index finds holding ``words`` (each a
+    list of alternatives; exact for the words it can look up), or ``None`` when no word can use
+    the index. ``id_column`` stands for
     the conversation id (an expression of it can steer SQLite's plan)."""
-    found = candidates(words)
+    found = matching_ids(words)
     if found is None:
         return None
     return (Conversation.id if id_column is None else id_column).in_(found)

@@ -12,6 +12,9 @@ Create Date: 2026-12-02
 - The messages' trigram index (``flask_aiconvos.message_search``): on SQLite an FTS5 table kept
   in step by triggers, filled here in one statement; on PostgreSQL a ``pg_trgm`` GIN index, skipped
   with a warning when the extension cannot be created. Both are built after the column is filled.
+- SQLite: the conversations' FTS5 table is built again with positions, so that a word is looked
+  up exactly (a phrase of its trigrams) without reading the rows. Downgrading keeps it so (0.1's
+  queries work on it unchanged).
 
 Downgrading drops the index and the column and gives the conversations back 0.1's search text
 (lower-cased, accents kept).
@@ -26,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from flask_aiconvos import message_search
+from flask_aiconvos import message_search, search_index
 from flask_aiconvos.message_search import message_text
 from flask_aiconvos.search_text import build_search_text
 
@@ -96,6 +99,9 @@ def _old_search_text(row: Any) -> str:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    # SQLite: the conversations' index is built again, with positions (exact phrase lookups),
+    # once their search text is refolded.
+    search_index.drop(bind)
     op.add_column("aiconvos_message", sa.Column("search_text", sa.Text(), nullable=True))
     _rewrite(
         bind,
@@ -111,7 +117,8 @@ def upgrade() -> None:
         lambda row: build_search_text(*row[1:7]),
         "conversations",
     )
-    log.info("aiconvos 0006: building the messages' search index")
+    log.info("aiconvos 0006: building the search indexes")
+    search_index.create(bind)
     message_search.create(bind)
 
 
