@@ -24,7 +24,8 @@ DETAILS = "/admin/ai-conversations/details/"
 
 @pytest.fixture
 def app_config():
-    return {"AICONVOS_TIMELINE_PAGE_SIZE": 4}
+    # "viewer" lacks the PII role ("admin" has it): excerpts are masked for the viewer only.
+    return {"AICONVOS_TIMELINE_PAGE_SIZE": 4, "AICONVOS_PII_ROLE": "customers"}
 
 
 def said(aiconvos, conversation, body, *, minutes=0, content_format="text", sender="customer"):
@@ -292,6 +293,21 @@ def test_the_excerpts_cost_one_query_whatever_the_page_size(client, aiconvos, db
     many, many_excerpt = statements(20)
     assert few == many
     assert few_excerpt == many_excerpt == 1
+
+
+def test_excerpts_are_masked_without_the_pii_role(client, aiconvos) -> None:
+    conversation = start(aiconvos)
+    said(aiconvos, conversation, "Hello")
+    said(aiconvos, conversation, "Call me about the sauna on +44 7700 900123", minutes=2)
+
+    masked = list_page(client, "viewer", search="sauna")
+    (hit,) = hits(masked, conversation.id)
+    assert "900123" not in str(masked) and "0123" in hit.get_text()
+    assert [m.get_text() for m in hit.select("mark")] == ["sauna"]
+    shown = list_page(client, "admin", search="sauna")
+    assert "+44 7700 900123" in hits(shown, conversation.id)[0].get_text()
+    # Searching by the full number still finds it (the search runs on the stored text).
+    assert row_ids(list_page(client, "viewer", search='"+44 7700 900123"')) == [conversation.id]
 
 
 # --- the timeline at a message ----------------------------------------------------------------
