@@ -304,7 +304,7 @@ def page_of_rows(
     inner_order = order
     plan = plans.range_plan(session, filters, total, sort, now=now)
     if indexed and plans.walk_for_search(offset + page_size, total, sort):
-        # Walk the activity index and test each id against the search index's candidates:
+        # Walk the activity index and test each id against the search's matches:
         # only the page's own rows are read, instead of every match (then sorted).
         where = conditions(filters, indexed=True, id_column=plans.NoIndex(Conversation.id))
     elif plan == "walk":

@@ -258,19 +258,6 @@ def matching_ids(words: Sequence[Sequence[str]]) -> Select[Any] | None:
     return select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
 
 
-def narrowing(
-    words: Sequence[Sequence[str]], *, id_column: Any = None
-) -> ColumnElement[bool] | None:
-    """A condition limiting the conversations to those the index finds holding ``words`` (each a
-    list of alternatives; exact for the words it can look up), or ``None`` when no word can use
-    the index. ``id_column`` stands for
-    the conversation id (an expression of it can steer SQLite's plan)."""
-    found = matching_ids(words)
-    if found is None:
-        return None
-    return (Conversation.id if id_column is None else id_column).in_(found)
-
-
 def like_escape(word: str) -> str:
     """``word`` as a ``LIKE`` pattern's literal part (escape character ``\\``)."""
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
