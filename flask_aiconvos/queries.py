@@ -10,6 +10,7 @@ instead of the conversations; a search counts the matching rows, found through t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    event,
     func,
     or_,
     select,
@@ -66,13 +68,73 @@ def _word_condition(word: str) -> ColumnElement[bool]:
     return _contains(word)
 
 
-def _term_condition(word: str, *, indexed: bool, id_column: Any = None) -> ColumnElement[bool]:
-    """A search term found in the conversation's fields or in any of its messages: the ids of
-    both, one set, so each database finds them through its indexes."""
+def _term_ids(word: str, *, indexed: bool) -> Select[Any]:
+    """The ids of the conversations holding a search term in their fields or in any of their
+    messages, one set, so each database finds them through its indexes."""
     in_fields = search_index.matching_ids([word_alternatives(word)]) if indexed else None
     if in_fields is None:
         in_fields = select(Conversation.id).where(_word_condition(word))
-    found = union(in_fields, message_search.conversations_with(word, indexed=indexed))
+    return union(in_fields, message_search.conversations_with(word, indexed=indexed))
+
+
+def _id_list(ids: Sequence[int]) -> Select[Any]:
+    """``ids`` as a one-column table (SQLite's ``json_each``): one parameter, however many."""
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return select(listed.c.value)
+
+
+#: Once this few conversations hold a search's first terms, its other terms are checked in
+#: those conversations' own text rather than looked up in the index.
+CHECK_BELOW = 2_000
+_MATCHES = "aiconvos.search_matches"
+
+
+def search_matches(session: Session, filters: ListFilters) -> list[int] | None:
+    """SQLite with the search indexes: the ids of the conversations holding every search term
+    (whatever the tenant, tab or dates), found once and reused by the page's statements until
+    the session writes, commits or rolls back; ``None`` elsewhere (each statement finds them).
+    One statement per term, fewer once the matches are few."""
+    words = filters.search_words
+    if not words or not search_index.enabled(session):
+        return None
+    known: dict[tuple[str, ...], list[int]] = session.info.setdefault(_MATCHES, {})
+    key = tuple(words)
+    if key not in known:
+        known[key] = _find_matches(session, words)
+    return known[key]
+
+
+def _find_matches(session: Session, words: Sequence[str]) -> list[int]:
+    found: set[int] | None = None
+    for word in words:
+        if found is not None and len(found) < CHECK_BELOW:
+            among = _id_list(sorted(found))
+            stmt: Any = union(
+                select(Conversation.id).where(Conversation.id.in_(among), _word_condition(word)),
+                select(Message.conversation_id).where(
+                    Message.conversation_id.in_(among), message_search.term_matches(word)
+                ),
+            )
+        else:
+            stmt = _term_ids(word, indexed=True)
+        holding = set(session.scalars(stmt))
+        found = holding if found is None else found & holding
+        if not found:
+            break
+    return sorted(found or ())
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_matches(session: Session, *args: Any) -> None:
+    session.info.pop(_MATCHES, None)
+
+
+def _term_condition(word: str, *, indexed: bool, id_column: Any = None) -> ColumnElement[bool]:
+    """A search term found in the conversation's fields or in any of its messages."""
+    found = _term_ids(word, indexed=indexed)
     return (Conversation.id if id_column is None else id_column).in_(found)
 
 
@@ -82,6 +144,7 @@ def conditions(
     with_channel: bool = True,
     indexed: bool = False,
     id_column: Any = None,
+    matches: Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the current view (tenant scope always; channel optional).
 
@@ -89,7 +152,8 @@ def conditions(
     (``message_search``). With ``indexed`` (the database has the SQLite search indexes) a term
     of three characters or more is looked up in them alone (their phrase queries are exact).
     ``id_column`` stands for the conversation id in the terms' tests (an expression of it steers
-    SQLite).
+    SQLite). ``matches`` (``search_matches``) gives the conversations holding every term, found
+    already: the terms are not looked up again.
     """
     c = Conversation
     where: list[ColumnElement[bool]] = []
@@ -101,6 +165,10 @@ def conditions(
         where.append(c.started_at >= filters.started_from)
     if filters.started_to is not None:
         where.append(c.started_at < filters.started_to)
+    ident = c.id if id_column is None else id_column
+    if matches is not None and filters.search_words:
+        where.append(ident.in_(_id_list(matches)))
+        return where
     for word in filters.search_words:
         where.append(_term_condition(word, indexed=indexed, id_column=id_column))
     return where
@@ -207,7 +275,14 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
             func.min(Conversation.started_at),
             func.max(Conversation.started_at),
         )
-        .where(*conditions(filters, with_channel=False, indexed=_indexed(session, filters)))
+        .where(
+            *conditions(
+                filters,
+                with_channel=False,
+                indexed=_indexed(session, filters),
+                matches=search_matches(session, filters),
+            )
+        )
         .group_by(Conversation.channel)
     )
     return [
@@ -300,13 +375,16 @@ def page_of_rows(
     column = SORTABLE_COLUMNS[sort]
     order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
     indexed = _indexed(session, filters)
-    where = conditions(filters, indexed=indexed)
+    matches = search_matches(session, filters)
+    where = conditions(filters, indexed=indexed, matches=matches)
     inner_order = order
     plan = plans.range_plan(session, filters, total, sort, now=now)
     if indexed and plans.walk_for_search(offset + page_size, total, sort):
         # Walk the activity index and test each id against the search's matches:
         # only the page's own rows are read, instead of every match (then sorted).
-        where = conditions(filters, indexed=True, id_column=plans.NoIndex(Conversation.id))
+        where = conditions(
+            filters, indexed=True, id_column=plans.NoIndex(Conversation.id), matches=matches
+        )
     elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
         started = plans.NoIndex(Conversation.started_at)
@@ -654,7 +732,11 @@ def rows_in_order(
         *(_exported(table.c[name]) for name in columns),
         type_coerce(column, StoredValue()).label("sort_key"),
         table.c.id.label("sort_id"),
-    ).where(*conditions(filters, indexed=_indexed(session, filters)))
+    ).where(
+        *conditions(
+            filters, indexed=_indexed(session, filters), matches=search_matches(session, filters)
+        )
+    )
     after: tuple[Any, int] | None = None
     while True:
         stmt = base

@@ -114,7 +114,7 @@ def test_sqlite_plans_are_the_intended_ones(app, aiconvos, db, monkeypatch) -> N
             queries.page_of_rows(
                 session, filters, page=0, page_size=PAGE_SIZE, total=total, now=FIXED_NOW
             )
-        return statements[0]
+        return statements[-1]  # a search's matches are found first (queries.search_matches)
 
     monkeypatch.setattr(plans, "walk_for_search", lambda *args: True)
     assert "+aiconvos_conversation.id IN" in statement_for({"search": "parking"}, 10)

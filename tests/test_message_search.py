@@ -15,7 +15,8 @@ from support.http import as_user, soup
 from support.listing import LIST_URL, get_list, list_page, row, row_ids, start, tab_count
 from support.sql import count_queries
 
-from flask_aiconvos import excerpts, message_search, migration, search_index
+from flask_aiconvos import excerpts, message_search, migration, queries, search_index
+from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import Conversation, Message
 from flask_aiconvos.search_text import fold, search_words, word_alternatives
 
@@ -485,3 +486,19 @@ def test_the_message_index_is_used_on_sqlite(client, aiconvos, db) -> None:
     uses = [s for s in seen if message_search.MESSAGE_FTS_TABLE in s]
     assert bool(uses) == (db.engine.dialect.name == "sqlite")
     assert LIST_URL
+
+
+def test_found_matches_are_reused_until_the_session_writes(aiconvos, db) -> None:
+    session = db.session
+    filters = ListFilters(search="hammock")
+    conversation = start(aiconvos)
+    first = queries.search_matches(session, filters)
+    if db.engine.dialect.name != "sqlite":
+        assert first is None  # PostgreSQL's planner finds them in each statement
+        return
+    assert first == []
+    with count_queries(db.engine) as seen:
+        assert queries.search_matches(session, filters) == []
+    assert seen == []
+    said(aiconvos, conversation, "Is there a hammock on the roof?")  # commits
+    assert queries.search_matches(session, filters) == [conversation.id]
