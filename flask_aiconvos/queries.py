@@ -4,8 +4,10 @@ One grouped query (conversations and per-kind conversion counts per channel, ove
 search, date range and tenant scope) feeds the metrics, the tab counts, the channel comparison and
 the pager's total, so those figures can never disagree with each other or with the rows. Without
 a search it reads the write-time counters (``counters``: per day and month, channel and tenant)
-instead of the conversations; a search counts the matching rows, found through the trigram index
-(``search_index``) where the database has one.
+instead of the conversations; a search counts the matching rows: conversations holding every
+term in their fields (``search_index``) or in any of their messages (``message_search``), found
+through the trigram indexes where the database has them (on SQLite once per page,
+``search_matches``).
 """
 
 from __future__ import annotations
