@@ -6,8 +6,7 @@ the pager's total, so those figures can never disagree with each other or with t
 a search it reads the write-time counters (``counters``: per day and month, channel and tenant)
 instead of the conversations; a search counts the matching rows: conversations holding every
 term in their fields (``search_index``) or in any of their messages (``message_search``), found
-through the trigram indexes where the database has them (on SQLite once per page,
-``search_matches``).
+through the trigram indexes where the database has them, once per page (``search_matches``).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    cast,
     event,
     func,
     or_,
@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -79,10 +80,23 @@ def _term_ids(word: str, *, indexed: bool) -> Select[Any]:
     return union(in_fields, message_search.conversations_with(word, indexed=indexed))
 
 
+class _json_ids(GenericFunction[Any]):
+    """The elements of a JSON array as a table with a ``value`` column: SQLite's ``json_each``,
+    PostgreSQL's ``json_array_elements_text``."""
+
+    name = "json_each"
+    inherit_cache = True
+
+
+@compiles(_json_ids, "postgresql")
+def _json_ids_postgresql(element: _json_ids, compiler: Any, **kw: Any) -> str:
+    return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
+
+
 def _id_list(ids: Sequence[int]) -> Select[Any]:
-    """``ids`` as a one-column table (SQLite's ``json_each``): one parameter, however many."""
-    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
-    return select(listed.c.value)
+    """``ids`` as a one-column table: one parameter, however many ids."""
+    listed = _json_ids(json.dumps(list(ids))).table_valued("value")
+    return select(cast(listed.c.value, Conversation.id.type))
 
 
 #: Once this few conversations hold a search's first terms, its other terms are checked in
@@ -92,12 +106,12 @@ _MATCHES = "aiconvos.search_matches"
 
 
 def search_matches(session: Session, filters: ListFilters) -> list[int] | None:
-    """SQLite with the search indexes: the ids of the conversations holding every search term
-    (whatever the tenant, tab or dates), found once and reused by the page's statements until
-    the session writes, commits or rolls back; ``None`` elsewhere (each statement finds them).
-    One statement per term, fewer once the matches are few."""
+    """The ids of the conversations holding every search term (whatever the tenant, tab or
+    dates), found once and reused by the page's statements until the session writes, commits
+    or rolls back; ``None`` without a search. One statement per term, fewer once the matches
+    are few."""
     words = filters.search_words
-    if not words or not search_index.enabled(session):
+    if not words:
         return None
     known: dict[tuple[str, ...], list[int]] = session.info.setdefault(_MATCHES, {})
     key = tuple(words)
@@ -118,7 +132,7 @@ def _find_matches(session: Session, words: Sequence[str]) -> list[int]:
                 ),
             )
         else:
-            stmt = _term_ids(word, indexed=True)
+            stmt = _term_ids(word, indexed=search_index.enabled(session))
         holding = set(session.scalars(stmt))
         found = holding if found is None else found & holding
         if not found:

@@ -17,9 +17,9 @@ MAX_STATEMENTS = 4
 
 
 def search_statements(engine) -> int:
-    """A search adds the best-matching message of each row, for its excerpt, and on SQLite one
-    lookup of its one word's matches in the search indexes, which the others reuse."""
-    return MAX_STATEMENTS + 1 + (engine.dialect.name == "sqlite")
+    """A search adds the lookup of its one word's matches, which the others reuse
+    (``queries.search_matches``), and the best-matching message of each row, for its excerpt."""
+    return MAX_STATEMENTS + 2
 
 
 def seed(aiconvos: AIConversations, count: int, offset: int = 0) -> None:
