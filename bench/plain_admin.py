@@ -4,7 +4,9 @@ This is what a host developer would write in an afternoon without the extension:
 models over the tables (relationships loaded the default way), a ``ModelView`` with Flask-Admin's
 default settings except newest-first sorting, the relationships shown with simple formatters,
 ``column_searchable_list`` on the fields our search covers, and ``column_filters`` for the channel
-and the start date (the plain view's equivalent of our tabs and date range).
+and the start date (the plain view's equivalent of our tabs and date range). For searching inside
+messages, the same developer's second view: a ``ModelView`` over the messages with
+``column_searchable_list`` on the body (``PlainMessageView``).
 """
 
 from __future__ import annotations
@@ -130,3 +132,14 @@ class PlainConversationView(ModelView):
             if flt.column.key == column and type(flt).__name__ == operation:
                 return self.get_filter_arg(index, flt)
         raise LookupError(f"no {operation} filter on {column}")
+
+
+class PlainMessageView(ModelView):
+    """Every message, newest first, searchable by its body (Flask-Admin's ``ILIKE '%word%'``)."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("conversation_id", "sender", "body", "sent_at")
+    column_default_sort = ("sent_at", True)
+    column_searchable_list = ("body",)

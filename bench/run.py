@@ -40,17 +40,21 @@ from flask import Flask
 from flask_admin import Admin
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import Session
 
-from flask_aiconvos import AIConversations, audit
+from flask_aiconvos import AIConversations, audit, message_search, queries
+from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import AccessLogEntry, Conversation, Message
+from flask_aiconvos.search_text import clean_search
 from flask_aiconvos.state import get_state
 
 from .generate import DEFAULT_CONVERSATIONS, default_url
-from .plain_admin import PlainConversation, PlainConversationView, PlainMessage
+from .plain_admin import PlainConversation, PlainConversationView, PlainMessage, PlainMessageView
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 OURS = "/admin/ai-conversations/"
 PLAIN = "/admin/plain-conversations/"
+PLAIN_MESSAGES = "/admin/plain-messages/"
 LINK_KINDS = ("tour", "customer", "contract", "booking", "day_pass", "inbox_item", "ticket")
 
 #: The search terms: a fragment of a customer's surname (non-ASCII), a subject word of about one
@@ -58,6 +62,11 @@ LINK_KINDS = ("tour", "customer", "contract", "booking", "day_pass", "inbox_item
 NAME_FRAGMENT = "wiśniew"
 SUBJECT_WORD = "refund"
 COMMON_WORD = "parking"
+#: Words found only inside messages: one in the messages of under 1 % of the conversations, and
+#: use case 3's two words (a meeting room with a screen), compared with a plain view over the
+#: messages.
+MESSAGE_WORD = "projector"
+MESSAGE_WORDS = "screen meeting"
 
 
 class BenchUser(UserMixin):
@@ -114,6 +123,11 @@ def build_app(
         PlainConversation, db, name="Plain", endpoint="plain", url="plain-conversations"
     )
     admin.add_view(plain)
+    admin.add_view(
+        PlainMessageView(
+            PlainMessage, db, name="Plain messages", endpoint="plain_messages", url="plain-messages"
+        )
+    )
     return app, aiconvos, db, plain
 
 
@@ -154,6 +168,7 @@ class Report:
     writes: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: dict[str, dict[str, float]] = field(default_factory=dict)
     exports: list[dict[str, Any]] = field(default_factory=list)
+    message_index: dict[str, float] = field(default_factory=dict)
     max_rss_mib: float = 0.0
 
 
@@ -264,6 +279,18 @@ def scenarios(
         ("search_subject", f"Search, subject word “{SUBJECT_WORD}”", *search(SUBJECT_WORD)),
         ("search_common", f"Search, common word “{COMMON_WORD}” (stress)", *search(COMMON_WORD)),
         (
+            "search_message",
+            f"Search inside messages, word “{MESSAGE_WORD}” (plain: a view over the messages)",
+            OURS + "?" + urlencode({"search": MESSAGE_WORD}),
+            PLAIN_MESSAGES + "?" + urlencode({"search": MESSAGE_WORD}),
+        ),
+        (
+            "search_message_words",
+            f"Search inside messages, “{MESSAGE_WORDS}” (plain: a view over the messages)",
+            OURS + "?" + urlencode({"search": MESSAGE_WORDS}),
+            PLAIN_MESSAGES + "?" + urlencode({"search": MESSAGE_WORDS}),
+        ),
+        (
             "trends_this_month",
             "List, This month, with previous-month tiles and the day-by-day chart",
             OURS + "?range=this_month",
@@ -291,15 +318,41 @@ def scenarios(
 
 
 def match_counts(engine: sa.Engine, terms: dict[str, str]) -> dict[str, int]:
-    """How many conversations each search term matches (for the report)."""
+    """How many conversations each search matches, in their fields or messages (the report's
+    figures, counted by the list's own conditions)."""
     counts = {}
-    with engine.connect() as connection:
+    with Session(engine) as session:
         for key, term in terms.items():
-            counts[key] = connection.execute(
-                sa.text("SELECT COUNT(*) FROM aiconvos_conversation WHERE search_text LIKE :p"),
-                {"p": f"%{term.lower()}%"},
-            ).scalar_one()
+            filters = ListFilters(search=clean_search(term))
+            counts[key] = session.scalar(
+                sa.select(sa.func.count()).where(*queries.conditions(filters))
+            )
     return counts
+
+
+def message_index(engine: sa.Engine) -> dict[str, float]:
+    """The messages' search index: its size, and how long building it from the stored
+    messages takes (SQLite: refilling the FTS5 table; PostgreSQL: ``REINDEX`` of the GIN
+    index)."""
+    figures: dict[str, float] = {}
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            size = connection.execute(
+                sa.text("SELECT SUM(pgsize) FROM dbstat WHERE name LIKE :n"),
+                {"n": message_search.MESSAGE_FTS_TABLE + "%"},
+            ).scalar_one()
+        else:
+            size = connection.execute(
+                sa.text("SELECT pg_relation_size(:n)"), {"n": message_search.MESSAGE_TRIGRAM_INDEX}
+            ).scalar_one()
+        figures["size_mib"] = round((size or 0) / 2**20, 1)
+        began = time.perf_counter()
+        if engine.dialect.name == "sqlite":
+            message_search.rebuild(connection)
+        else:
+            connection.execute(sa.text(f"REINDEX INDEX {message_search.MESSAGE_TRIGRAM_INDEX}"))
+        figures["build_s"] = round(time.perf_counter() - began, 1)
+    return figures
 
 
 # --- exports --------------------------------------------------------------------------------
@@ -644,6 +697,11 @@ def render(report: Report) -> str:
             f"| {export['queries']:,} / — | {export['peak_mib']:.1f} / — |"
         )
     lines.append("")
+    if report.message_index:
+        lines.append(
+            f"Messages' search index: {report.message_index['size_mib']:,.1f} MiB, built in "
+            f"{report.message_index['build_s']:,.1f} s from the stored messages."
+        )
     lines.append(f"Peak RSS of the benchmark process: {report.max_rss_mib:,.0f} MiB.")
     return "\n".join(lines)
 
@@ -695,6 +753,8 @@ def main(argv: list[str] | None = None) -> int:
             "search_phone": phone_fragment,
             "search_subject": SUBJECT_WORD,
             "search_common": COMMON_WORD,
+            "search_message": MESSAGE_WORD,
+            "search_message_words": MESSAGE_WORDS,
         },
     )
     report.database["now"] = now.isoformat()
@@ -726,6 +786,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.writes and (not args.only or "writes" in args.only):
         print("add_message throughput …", file=sys.stderr, flush=True)
         report.writes = writes(app, aiconvos, db, args.writes)
+    if not args.only or "message_index" in args.only:
+        print("messages' search index …", file=sys.stderr, flush=True)
+        report.message_index = message_index(engine)
     if not args.only or "audit" in args.only:
         print("access log cost …", file=sys.stderr, flush=True)
         report.audit = audit_cost(app, engine, repeat=args.repeat, budget=args.budget)

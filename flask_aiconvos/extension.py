@@ -8,14 +8,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Flask
 
-from . import (
+# search_index and message_search create their indexes with the tables.
+from . import (  # noqa: F401
     audit,
     erasure,
     importing,
+    message_search,
     panel,
     recording,
     remote_images,
-    search_index,  # noqa: F401  (creates its index with the tables)
+    search_index,
     security_headers,
 )
 from .access import (

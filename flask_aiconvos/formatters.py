@@ -117,7 +117,8 @@ def _now(context: Context | None) -> datetime:
 
 def subject(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
     """The subject, or the opening message on one line (in italics, ``subjects``), linking to
-    the timeline with the list's parameters."""
+    the timeline with the list's parameters; under it, for a row found through a message, that
+    message's search excerpt linking to the timeline at the message."""
     title = model.subject or subjects.display_subject(model.first_message_preview)
     title = title or NO_MESSAGES_TITLE
     if _masked(context):
@@ -127,7 +128,12 @@ def subject(view: Any, context: Context | None, model: Conversation, name: str) 
         url = page.request.details_url(model.id)
     else:
         url = view.get_url(".details_view", id=model.id)
-    return _macro(context, "subject_link")(url, title, model.subject is None)
+    link: Markup = _macro(context, "subject_link")(url, title, model.subject is None)
+    hit = page.excerpts.get(model.id) if page is not None else None
+    if hit is None:
+        return link
+    hit_url = page.request.details_url(model.id, message=hit.message_id)
+    return link + _macro(context, "search_hit")(hit_url, hit.message_id, hit.html)
 
 
 def conversions(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from . import counters, outcomes, subjects
 from .errors import InvalidRecord, shown
+from .message_search import message_text
 from .models import (
     BIND_ARGUMENTS,
     EXTERNAL_ID_MAX,
@@ -399,6 +400,7 @@ def _message_rows(conversation_id: int, messages: Iterable[_Message]) -> list[di
             "external_id": m.external_id,
             "rendered_html": "",
             "render_version": UNRENDERED,
+            "search_text": message_text(m.body, m.content_format),
         }
         for m in messages
     ]

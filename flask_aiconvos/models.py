@@ -238,6 +238,9 @@ class Message(Base):
     #: Sanitised HTML of ``body``, rendered once at recording time under ``render_version``.
     rendered_html: Mapped[str] = mapped_column(Text, default="")
     render_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The visible text, folded for search (``message_search.message_text``); ``NULL`` for a
+    #: row written without it, which search reads by its lower-cased body (``message_search``).
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 

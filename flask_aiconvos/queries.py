@@ -5,12 +5,14 @@ search, outcome filters, date range and tenant scope) feeds the metrics, the tab
 channel comparison and the pager's total, so those figures can never disagree with each other or
 with the rows. Without a search it reads the write-time counters (``counters``: per day and
 month, channel, tenant and outcome mask) instead of the conversations, summing the masks the
-outcome filters accept; a search counts the matching rows, found through the trigram index
-(``search_index``) where the database has one.
+outcome filters accept; a search counts the matching rows: conversations holding every term in
+their fields (``search_index``) or in any of their messages (``message_search``), found through
+the trigram indexes where the database has them, once per page (``search_matches``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -24,19 +26,23 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    cast,
+    event,
     func,
     or_,
     select,
     tuple_,
     type_coerce,
+    union,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from . import counters, outcomes, plans, search_index
+from . import counters, message_search, outcomes, plans, search_index
 from .list_request import ListFilters
 from .models import (
     BIND_ARGUMENTS,
@@ -62,12 +68,8 @@ from .vocab import (
 )
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _contains(word: str) -> ColumnElement[bool]:
-    return Conversation.search_text.like(f"%{_like_escape(word)}%", escape="\\")
+    return search_index.contains(Conversation.search_text, word)
 
 
 def _word_condition(word: str) -> ColumnElement[bool]:
@@ -78,14 +80,106 @@ def _word_condition(word: str) -> ColumnElement[bool]:
     return _contains(word)
 
 
+def _term_ids(word: str, *, indexed: bool) -> Select[Any]:
+    """The ids of the conversations holding a search term in their fields or in any of their
+    messages, one set, so each database finds them through its indexes."""
+    in_fields = search_index.matching_ids([word_alternatives(word)]) if indexed else None
+    if in_fields is None:
+        in_fields = select(Conversation.id).where(_word_condition(word))
+    return union(in_fields, message_search.conversations_with(word, indexed=indexed))
+
+
+class _json_ids(GenericFunction[Any]):
+    """The elements of a JSON array as a table with a ``value`` column: SQLite's ``json_each``,
+    PostgreSQL's ``json_array_elements_text``."""
+
+    name = "json_each"
+    inherit_cache = True
+
+
+@compiles(_json_ids, "postgresql")
+def _json_ids_postgresql(element: _json_ids, compiler: Any, **kw: Any) -> str:
+    return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
+
+
+def _id_list(ids: Sequence[int]) -> Select[Any]:
+    """``ids`` as a one-column table: one parameter, however many ids."""
+    listed = _json_ids(json.dumps(list(ids))).table_valued("value")
+    return select(cast(listed.c.value, Conversation.id.type))
+
+
+#: Once this few conversations hold a search's first terms, its other terms are checked in
+#: those conversations' own text rather than looked up in the index.
+CHECK_BELOW = 2_000
+_MATCHES = "aiconvos.search_matches"
+
+
+def search_matches(session: Session, filters: ListFilters) -> list[int] | None:
+    """The ids of the conversations holding every search term (whatever the tenant, tab or
+    dates), found once and reused by the page's statements until the session writes, commits
+    or rolls back; ``None`` without a search. One statement per term, fewer once the matches
+    are few."""
+    words = filters.search_words
+    if not words:
+        return None
+    known: dict[tuple[str, ...], list[int]] = session.info.setdefault(_MATCHES, {})
+    key = tuple(words)
+    if key not in known:
+        known[key] = _find_matches(session, words)
+    return known[key]
+
+
+def _find_matches(session: Session, words: Sequence[str]) -> list[int]:
+    found: set[int] | None = None
+    for word in words:
+        if found is not None and len(found) < CHECK_BELOW:
+            among = _id_list(sorted(found))
+            stmt: Any = union(
+                select(Conversation.id).where(Conversation.id.in_(among), _word_condition(word)),
+                select(Message.conversation_id).where(
+                    Message.conversation_id.in_(among), message_search.term_matches(word)
+                ),
+            )
+        else:
+            stmt = _term_ids(word, indexed=search_index.enabled(session))
+        holding = set(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS))
+        found = holding if found is None else found & holding
+        if not found:
+            break
+    return sorted(found or ())
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_matches(session: Session, *args: Any) -> None:
+    session.info.pop(_MATCHES, None)
+
+
+def _term_condition(word: str, *, indexed: bool, id_column: Any = None) -> ColumnElement[bool]:
+    """A search term found in the conversation's fields or in any of its messages."""
+    found = _term_ids(word, indexed=indexed)
+    return (Conversation.id if id_column is None else id_column).in_(found)
+
+
 def conditions(
-    filters: ListFilters, *, with_channel: bool = True, indexed: bool = False
+    filters: ListFilters,
+    *,
+    with_channel: bool = True,
+    indexed: bool = False,
+    id_column: Any = None,
+    matches: Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the current view (tenant scope always; channel optional); the
     outcome filters are one condition on ``outcome_mask``.
 
-    With ``indexed`` (the database has the SQLite search index) the search words also narrow
-    the rows through the index first; the ``LIKE`` conditions still decide.
+    Every search term must be found, in the conversation's fields or in one of its messages
+    (``message_search``). With ``indexed`` (the database has the SQLite search indexes) a term
+    of three characters or more is looked up in them alone (their phrase queries are exact).
+    ``id_column`` stands for the conversation id in the terms' tests (an expression of it steers
+    SQLite). ``matches`` (``search_matches``) gives the conversations holding every term, found
+    already: the terms are not looked up again.
     """
     c = Conversation
     where: list[ColumnElement[bool]] = []
@@ -99,12 +193,12 @@ def conditions(
         where.append(c.started_at < filters.started_to)
     if filters.outcomes:
         where.append(outcomes.condition(c.outcome_mask, filters.outcomes))
+    ident = c.id if id_column is None else id_column
+    if matches is not None and filters.search_words:
+        where.append(ident.in_(_id_list(matches)))
+        return where
     for word in filters.search_words:
-        where.append(_word_condition(word))
-    if indexed and filters.search_words:
-        narrowed = search_index.narrowing([word_alternatives(w) for w in filters.search_words])
-        if narrowed is not None:
-            where.append(narrowed)
+        where.append(_term_condition(word, indexed=indexed, id_column=id_column))
     return where
 
 
@@ -216,7 +310,14 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
             func.min(Conversation.started_at),
             func.max(Conversation.started_at),
         )
-        .where(*conditions(filters, with_channel=False, indexed=_indexed(session, filters)))
+        .where(
+            *conditions(
+                filters,
+                with_channel=False,
+                indexed=_indexed(session, filters),
+                matches=search_matches(session, filters),
+            )
+        )
         .group_by(Conversation.channel)
     )
     return [
@@ -309,19 +410,16 @@ def page_of_rows(
     column = SORTABLE_COLUMNS[sort]
     order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
     indexed = _indexed(session, filters)
-    where = conditions(filters, indexed=indexed)
+    matches = search_matches(session, filters)
+    where = conditions(filters, indexed=indexed, matches=matches)
     inner_order = order
     plan = plans.range_plan(session, filters, total, sort, now=now)
     if indexed and plans.walk_for_search(offset + page_size, total, sort):
-        # Walk the activity index and test each id against the search index's candidates:
+        # Walk the activity index and test each id against the search's matches:
         # only the page's own rows are read, instead of every match (then sorted).
-        where = conditions(filters)
-        narrowed = search_index.narrowing(
-            [word_alternatives(w) for w in filters.search_words],
-            id_column=plans.NoIndex(Conversation.id),
+        where = conditions(
+            filters, indexed=True, id_column=plans.NoIndex(Conversation.id), matches=matches
         )
-        if narrowed is not None:
-            where.append(narrowed)
     elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
         started = plans.NoIndex(Conversation.started_at)
@@ -562,6 +660,35 @@ def timeline(
     )
 
 
+def page_holding(
+    session: Session, conversation: Conversation, message_id: int, *, limit: int
+) -> tuple[bool, int | None]:
+    """Whether ``message_id`` is a message of the conversation, and the ``before`` anchor of
+    the timeline page (``limit`` messages, pages counted from the newest) holding it: ``None``
+    for the newest page. Three queries at most, whatever the conversation's length."""
+    m = Message
+    own = (m.conversation_id == conversation.id,)
+    moment = session.scalar(
+        select(m.sent_at).where(m.id == message_id, *own), bind_arguments=BIND_ARGUMENTS
+    )
+    if moment is None:
+        return False, None
+    newer = or_(m.sent_at > moment, and_(m.sent_at == moment, m.id > message_id))
+    page = (
+        session.scalar(select(func.count()).where(*own, newer), bind_arguments=BIND_ARGUMENTS) or 0
+    ) // limit
+    if page == 0:
+        return True, None
+    anchor = (
+        select(m.id)
+        .where(*own)
+        .order_by(m.sent_at.desc(), m.id.desc())
+        .offset(page * limit - 1)
+        .limit(1)
+    )
+    return True, session.scalar(anchor, bind_arguments=BIND_ARGUMENTS)
+
+
 # --- the export: every row of the list, in its order, a chunk at a time -----------------------
 
 
@@ -649,7 +776,11 @@ def rows_in_order(
         *(_exported(table.c[name]) for name in columns),
         type_coerce(column, StoredValue()).label("sort_key"),
         table.c.id.label("sort_id"),
-    ).where(*conditions(filters, indexed=_indexed(session, filters)))
+    ).where(
+        *conditions(
+            filters, indexed=_indexed(session, filters), matches=search_matches(session, filters)
+        )
+    )
     after: tuple[Any, int] | None = None
     while True:
         stmt = base

@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import counters, outcomes, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
+from .message_search import message_text
 from .models import (
     BIND_ARGUMENTS,
     EXTERNAL_ID_MAX,
@@ -685,6 +686,7 @@ def _new_message(
         original_format=original_format,
         rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
         render_version=rendering.POLICY_VERSION,
+        search_text=message_text(stored_body, stored_format),
     )
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "sanitize_html",
     "searchable_text",
     "time_tag",
+    "visible_text",
 ]
 
 #: Stored beside every rendered body: bump it whenever the policy or the pipeline changes, so
@@ -1149,6 +1150,15 @@ def preview_text(body: str, content_format: str, *, limit: int = 200) -> str:
             return _shorten(_collapse(re.sub(r"<[^>]*>", " ", str(body))), limit)
         except Exception:
             return ""
+
+
+def visible_text(body: str, content_format: str, *, limit: int) -> str:
+    """What a message shows, on one line (``searchable_text``); never raises, a body that
+    cannot be rendered (or an unknown format) is taken as plain text."""
+    try:
+        return searchable_text(body, content_format, limit=limit)
+    except Exception:
+        return _collapse(str(body or ""))[:limit]
 
 
 def searchable_text(body: str, content_format: str, *, limit: int = 2000) -> str:

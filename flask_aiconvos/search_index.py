@@ -1,12 +1,11 @@
 """Search without scanning: a trigram index over ``aiconvos_conversation.search_text``.
 
-**SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_search`` (contentless,
-``detail=none``: it stores only which rows hold which trigrams). Triggers on the conversations
-table keep it in step, whoever writes: the recording API, a bulk load or a host's own SQL. A search
-word of three characters or more becomes "rows holding all of its trigrams", an FTS5 ``MATCH``
-that narrows the search to a set of row ids; the search's own ``LIKE`` conditions still decide,
-so the result is exactly what a scan gives. Words shorter than three characters, and SQLite
-builds without the trigram tokenizer (before 3.34), fall back to the scan.
+**SQLite**: an FTS5 table with the trigram tokenizer, ``aiconvos_search`` (contentless, with
+positions since migration 0006). Triggers on the conversations table keep it in step, whoever
+writes: the recording API, a bulk load or a host's own SQL. A search word of three characters or
+more becomes a phrase of its trigrams, an FTS5 ``MATCH`` finding exactly the rows where it is a
+substring (what a scan with ``LIKE`` finds) without reading them. Words shorter than three
+characters, and SQLite builds without the trigram tokenizer (before 3.34), fall back to the scan.
 
 **PostgreSQL**: a GIN index with ``pg_trgm``'s ``gin_trgm_ops`` on ``search_text``, which the same
 ``LIKE`` conditions use directly. When the extension cannot be created (not installed, or not
@@ -25,7 +24,17 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, column, event, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    column,
+    event,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -34,9 +43,6 @@ from .models import Conversation, tables_connection, tables_engine
 FTS_TABLE = "aiconvos_search"
 TRIGRAM_INDEX = "ix_aiconvos_conversation_search_trgm"
 TRIGRAM_EXTENSION = "pg_trgm"
-#: At most this many trigrams of one word go into the index lookup; any subset of a word's
-#: trigrams still finds every row that holds the word.
-MAX_TRIGRAMS = 12
 
 _CONVERSATIONS = Conversation.__tablename__
 _TRIGGERS = {
@@ -91,6 +97,11 @@ def _sqlite_has_trigram(connection: Connection) -> bool:
     return True
 
 
+def sqlite_has_trigram(connection: Connection) -> bool:
+    """Whether this SQLite database can have a trigram index (FTS5 with the tokenizer)."""
+    return _sqlite_has_trigram(connection)
+
+
 def create(connection: Connection) -> bool:
     """Create the index for this database (filled from the existing rows); ``False`` when the
     database cannot have one, with a ``SearchIndexWarning``."""
@@ -115,7 +126,7 @@ def _create_sqlite(connection: Connection) -> bool:
         return False
     connection.exec_driver_sql(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, "
-        "tokenize='trigram', content='', detail='none', columnsize=0)"
+        "tokenize='trigram', content='', columnsize=0)"
     )
     for name, body in _TRIGGERS.items():
         connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
@@ -130,29 +141,38 @@ def _fill_sqlite(connection: Connection) -> None:
     )
 
 
-def _create_postgresql(connection: Connection) -> bool:
+def trigram_extension(connection: Connection, *, advice: str) -> bool:
+    """Whether PostgreSQL's ``pg_trgm`` is there (created when missing and allowed); when it
+    cannot be, a ``SearchIndexWarning`` naming ``advice`` (what a superuser should run)."""
     installed = connection.execute(
         text("SELECT 1 FROM pg_extension WHERE extname = :name"), {"name": TRIGRAM_EXTENSION}
     ).first()
-    if installed is None:
-        try:
-            with connection.begin_nested():
-                connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM_EXTENSION}")
-        except DBAPIError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            warnings.warn(
-                f"flask-aiconvos: cannot create the {TRIGRAM_EXTENSION} extension ({reason}); "
-                "conversation search will scan the table. To index it, have a superuser run "
-                f"'CREATE EXTENSION pg_trgm; CREATE INDEX {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
-                "USING gin (search_text gin_trgm_ops);'",
-                SearchIndexWarning,
-                stacklevel=3,
-            )
-            return False
-    connection.exec_driver_sql(
+    if installed is not None:
+        return True
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {TRIGRAM_EXTENSION}")
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        warnings.warn(
+            f"flask-aiconvos: cannot create the {TRIGRAM_EXTENSION} extension ({reason}); "
+            "search will scan the table. To index it, have a superuser run "
+            f"'CREATE EXTENSION pg_trgm; {advice}'",
+            SearchIndexWarning,
+            stacklevel=4,
+        )
+        return False
+    return True
+
+
+def _create_postgresql(connection: Connection) -> bool:
+    index_sql = (
         f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {_CONVERSATIONS} "
         "USING gin (search_text gin_trgm_ops)"
     )
+    if not trigram_extension(connection, advice=index_sql + ";"):
+        return False
+    connection.exec_driver_sql(index_sql)
     return True
 
 
@@ -207,29 +227,19 @@ def enabled(session: Session) -> bool:
     return known
 
 
-def _trigrams(word: str) -> list[str] | None:
-    if len(word) < 3:
-        return None
-    grams = list(dict.fromkeys(word[i : i + 3] for i in range(len(word) - 2)))
-    if len(grams) > MAX_TRIGRAMS:
-        step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
-        grams = [grams[round(i * step)] for i in range(MAX_TRIGRAMS)]
-    return grams
-
-
-def _phrase(gram: str) -> str:
-    return '"' + gram.replace('"', '""') + '"'
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def match_query(words: Sequence[Sequence[str]]) -> str | None:
-    """The FTS5 query for a search: per word, any of its alternatives (each: all of its
-    trigrams); all words. Words that cannot be looked up (too short) are left to the scan."""
+    """The FTS5 query for a search: per word, any of its alternatives (each a phrase of its
+    trigrams: exactly the rows holding it); all words. Words that cannot be looked up (an
+    alternative shorter than three characters) are left to the scan."""
     clauses = []
     for alternatives in words:
-        options = [_trigrams(alternative) for alternative in alternatives]
-        if not options or any(grams is None for grams in options):
+        if not alternatives or any(len(alternative) < 3 for alternative in alternatives):
             continue
-        ors = ["(" + " AND ".join(_phrase(g) for g in grams) + ")" for grams in options if grams]
+        ors = [_phrase(alternative) for alternative in alternatives]
         clauses.append(ors[0] if len(ors) == 1 else "(" + " OR ".join(ors) + ")")
     return " AND ".join(clauses) if clauses else None
 
@@ -237,14 +247,21 @@ def match_query(words: Sequence[Sequence[str]]) -> str | None:
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 
-def narrowing(
-    words: Sequence[Sequence[str]], *, id_column: Any = None
-) -> ColumnElement[bool] | None:
-    """A condition limiting the conversations to the index's candidates for ``words`` (each a
-    list of alternatives), or ``None`` when no word can use the index. ``id_column`` stands for
-    the conversation id (an expression of it can steer SQLite's plan)."""
+def matching_ids(words: Sequence[Sequence[str]]) -> Select[Any] | None:
+    """The ids of the conversations the index finds holding ``words`` (each a list of
+    alternatives; exact for the words it can look up), from the index alone; ``None`` when no
+    word can use the index."""
     query = match_query(words)
     if query is None:
         return None
-    candidates = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
-    return (Conversation.id if id_column is None else id_column).in_(candidates)
+    return select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(query))
+
+
+def like_escape(word: str) -> str:
+    """``word`` as a ``LIKE`` pattern's literal part (escape character ``\\``)."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(expression: Any, word: str) -> ColumnElement[bool]:
+    """``expression`` holds ``word`` as a literal substring."""
+    return expression.like(f"%{like_escape(word)}%", escape="\\")

@@ -303,6 +303,7 @@ def _statement(
             unranged,
             with_channel=False,
             indexed=bool(filters.search_words) and search_index.enabled(session),
+            matches=queries.search_matches(session, filters),
         )
         label = _label_of(c.started_at, bounds).label("bucket")
         return (

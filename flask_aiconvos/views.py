@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from . import (
     audit,
+    excerpts,
     exporting,
     formatters,
     masking,
@@ -43,6 +44,7 @@ from . import (
     vocab,
 )
 from .access import current_user
+from .excerpts import Excerpt
 from .formatters import BadgeView, badge_views, customer_display
 from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
 from .models import ID_MAX, AccessLogEntry, Conversation, Conversion, Message
@@ -110,6 +112,8 @@ class ListPage:
     masked: bool = False
     #: The operator may export the list (``AICONVOS_EXPORT_ROLE``): the page shows the links.
     can_export: bool = False
+    #: Per conversation found through a message: that message's excerpt (``excerpts``).
+    excerpts: Mapping[int, Excerpt] = field(default_factory=dict)
     range_presets: Mapping[str, str] = field(default_factory=lambda: dict(RANGE_PRESETS))
     comparison_kinds: tuple[tuple[str, str], ...] = tuple(
         (kind.value, CONVERSION_STYLES[kind].metric_label) for kind in COMPARISON_KINDS
@@ -191,6 +195,8 @@ class TimelinePage:
     list_request: ListRequest = field(default_factory=ListRequest)
     #: Back to that list, and on to the conversations above and below in it.
     navigation: ListNavigation | None = None
+    #: The message the timeline was opened at (``message=``), marked ``data-focused``.
+    focused: int | None = None
 
     def url(self, **params: Any) -> str:
         """This conversation's timeline with ``params`` (``before``, ``images``), keeping the
@@ -437,10 +443,17 @@ class ConversationView(LockedDownView):
             page_size=self.page_size,
             total=overview.total,
         )
+        masked = state.access.masks_pii(current_user())
         page = ListPage(
             request=list_request,
             overview=overview,
             trends=figures,
+            excerpts=excerpts.excerpts_for(
+                state.db.session,
+                [row.id for row in rows],
+                list_request.filters.search_words,
+                masked=masked,
+            ),
             badges={
                 conversation_id: badge_views(badges)
                 for conversation_id, badges in queries.badges_for(state.db.session, rows).items()
@@ -451,7 +464,7 @@ class ConversationView(LockedDownView):
             rows_shown=len(rows),
             timezone=state.timezone,
             now=state.clock(),
-            masked=state.access.masks_pii(current_user()),
+            masked=masked,
             can_export=state.access.can_export(current_user()),
         )
         num_pages = -(-count // self.page_size)
@@ -473,6 +486,10 @@ class ConversationView(LockedDownView):
             return_url=list_request.url(page=list_request.page),
             list_page=page,
         )
+
+    def message_url(self, conversation_id: int, message_id: int) -> str:
+        """The timeline opened at a message (the page holding it, the message focused)."""
+        return self.get_url(".details_view", id=conversation_id, message=message_id)
 
     def get_list(
         self,
@@ -602,6 +619,17 @@ class ConversationView(LockedDownView):
             if images_for is None:
                 abort(400, description="images must be a message id")
             security_headers.allow_remote_images()
+        focused = None
+        if "message" in request.args:
+            focused = _positive_id(request.args.get("message"))
+            if focused is None:
+                abort(400, description="message must be a message id")
+            if before is None:
+                found, before = queries.page_holding(
+                    state.db.session, conversation, focused, limit=state.timeline_page_size
+                )
+                if not found:
+                    focused = None  # not a message of this conversation: the newest page
         try:
             list_request = self.list_request()
         except BadListArgument as error:
@@ -629,6 +657,7 @@ class ConversationView(LockedDownView):
                 descending=descending,
                 page_size=self.page_size,
             ),
+            focused=focused,
         )
         audit.record(
             audit.SHOW_IMAGES if images_for is not None else audit.TIMELINE,

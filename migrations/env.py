@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from flask_aiconvos.message_search import managed_elsewhere
 from flask_aiconvos.migration import VERSION_TABLE
 from flask_aiconvos.models import metadata
-from flask_aiconvos.search_index import managed_elsewhere
 
 config = context.config
 

@@ -113,6 +113,7 @@ PARAMETERS = [
     "to",
     "id",
     "before",
+    "message",
     "flt0_0",
 ]
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -12,8 +14,8 @@ from support.listing import list_page, metrics, row_ids
 from support.records import counter_rows, rebuilt_counter_rows
 
 from flask_aiconvos import migration, outcomes
+from flask_aiconvos.message_search import managed_elsewhere
 from flask_aiconvos.models import ID_MAX, AccessLogEntry, metadata
-from flask_aiconvos.search_index import managed_elsewhere
 
 
 def _include(obj, name, type_, reflected, compare_to):
@@ -211,6 +213,15 @@ def test_64_bit_ids_from_0004_and_back(app, db, aiconvos):
     reset_tables(engine)
     migration.upgrade("0004", engine=engine)
     before_id = _stored_at_0004(engine, "Desk one")
+    with engine.begin() as connection:  # a message as 0.1 stored it (no search text yet)
+        connection.execute(
+            sa.text(
+                "INSERT INTO aiconvos_message (conversation_id, sender, content_format, body, "
+                "sent_at, rendered_html, render_version) "
+                "VALUES (:id, 'customer', 'text', 'Is the desk free?', :at, '', 0)"
+            ),
+            {"id": before_id, "at": datetime(2026, 11, 18, 15, 30)},
+        )
     small = {"INTEGER"} | ({"sequence integer"} if engine.dialect.name == "postgresql" else set())
     assert _id_types(engine) == small
 

@@ -91,7 +91,7 @@ def test_searching_by_a_full_identifier_still_finds_it(client, seeded) -> None:
     # The rows hold the masked value; only the search the operator typed is echoed back.
     assert "n•••@example.com" in page.select_one("td.col-customer").get_text()
     rows = page.select_one("table.aiconvos-list tbody")
-    for link in rows.select("a[data-timeline-link]"):
+    for link in rows.select("a[data-timeline-link], [data-search-hit] a, a[data-search-hit]"):
         # Each row's timeline link carries the typed search on to the timeline (the list's
         # parameters), and nothing else of the identifier.
         assert parse_qs(urlsplit(link["href"]).query)["search"] == ["nadia.haddad@example.com"]

@@ -164,3 +164,21 @@ def test_the_checker_catches_live_markup():
         assert_inert('<div id="c"><form action="/x"></form></div>', "c")
     with pytest.raises(AssertionError):
         assert_inert('<div id="c"><img src=x onerror=alert(1)></div>', "c")
+
+
+@pytest.mark.parametrize("search", ["script", "alert", "onerror img", "javascript", '"><'])
+def test_search_excerpts_are_inert(host, search):
+    """Excerpts of hostile bodies, hits marked: escaped text and ``<mark>`` elements only."""
+    app, ids = host
+    response = app.test_client().get(
+        "/admin/ai-conversations/", query_string={"search": search}, headers=as_user("admin")
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_inert(html, "aiconvos-list-page", own_forms=3)
+    hits = BeautifulSoup(html, "html.parser").select("[data-search-hit]")
+    assert hits
+    for hit in hits:
+        assert {tag.name for tag in hit.find_all(True)} <= {"mark"}, str(hit)[:300]
+        assert hit.find("mark") is not None
+        assert all(not mark.attrs for mark in hit.find_all("mark"))

@@ -1,7 +1,7 @@
 """outcome masks on conversations, counters split by them
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02
 
 - ``aiconvos_conversation.outcome_mask``: the conversation's outcomes as bits (see
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -77,9 +77,7 @@ def worker_database(url: str) -> str:
 
 DATABASES = [pytest.param("sqlite", id="sqlite")]
 if POSTGRES_URL:
-    DATABASES.append(
-        pytest.param(worker_database(sqlalchemy_url(POSTGRES_URL)), id="postgresql")
-    )
+    DATABASES.append(pytest.param(worker_database(sqlalchemy_url(POSTGRES_URL)), id="postgresql"))
 
 
 @dataclass
