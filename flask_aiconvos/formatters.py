@@ -34,6 +34,8 @@ __all__ = [
     "customer_display",
     "escalated",
     "last_activity",
+    "shown_customer",
+    "shown_title",
     "subject",
 ]
 
@@ -93,6 +95,23 @@ def customer_display(conversation: Conversation) -> tuple[str, bool]:
     return "Unknown", True
 
 
+def shown_title(conversation: Conversation, *, masked: bool) -> str:
+    """The title a conversation is shown under: its subject, else its opening message on one
+    line (``subjects``), else ``NO_MESSAGES_TITLE``; masked for an operator without the PII
+    role."""
+    title = conversation.subject or subjects.display_subject(conversation.first_message_preview)
+    title = title or NO_MESSAGES_TITLE
+    return masking.mask_text(title) if masked else title
+
+
+def shown_customer(conversation: Conversation, *, masked: bool) -> tuple[str, bool]:
+    """``customer_display``, its identifier masked for an operator without the PII role."""
+    text, is_identifier = customer_display(conversation)
+    if is_identifier and masked:
+        text = masking.mask_identifier(text)
+    return text, is_identifier
+
+
 def _macro(context: Context | None, name: str) -> Any:
     environment = context.environment if context is not None else current_app.jinja_env
     return getattr(environment.get_template(MACROS_TEMPLATE).module, name)
@@ -119,10 +138,7 @@ def subject(view: Any, context: Context | None, model: Conversation, name: str) 
     """The subject, or the opening message on one line (in italics, ``subjects``), linking to
     the timeline with the list's parameters; under it, for a row found through a message, that
     message's search excerpt linking to the timeline at the message."""
-    title = model.subject or subjects.display_subject(model.first_message_preview)
-    title = title or NO_MESSAGES_TITLE
-    if _masked(context):
-        title = masking.mask_text(title)
+    title = shown_title(model, masked=_masked(context))
     page = _list_page(context)
     if page is not None:  # the timeline leads on through this same list
         url = page.request.details_url(model.id)
@@ -149,9 +165,7 @@ def conversions(view: Any, context: Context | None, model: Conversation, name: s
 def customer(view: Any, context: Context | None, model: Conversation, name: str) -> Markup:
     """``Name • Company``, or the email address or phone number, linked to the customer's
     profile when the operator may open it."""
-    text, is_identifier = customer_display(model)
-    if is_identifier and _masked(context):
-        text = masking.mask_identifier(text)
+    text, is_identifier = shown_customer(model, masked=_masked(context))
     url = get_state().access.link_for(current_user(), "customer", model.customer_id)
     return _macro(context, "customer")(text, is_identifier, url)
 

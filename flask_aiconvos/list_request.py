@@ -275,7 +275,7 @@ class ListRequest:
     def details_url(self, conversation_id: int, *, page: int | None = None, **extra: Any) -> str:
         """The timeline of a conversation of this list, carrying the list's parameters and
         ``page`` (default: this request's), so the timeline can lead on through the same list;
-        ``extra`` are the timeline's own parameters (``before``, ``images``)."""
+        ``extra`` are the timeline's own parameters (``before``, ``images``, ``message``)."""
         params: dict[str, Any] = self.params
         page = self.page if page is None else page
         if page:

@@ -19,10 +19,10 @@ from markupsafe import Markup
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from . import masking, queries, rendering, subjects
+from . import queries, rendering
 from .access import current_user
 from .errors import InvalidRecord, shown
-from .formatters import NO_MESSAGES_TITLE, BadgeView, badge_views, customer_display
+from .formatters import BadgeView, badge_views, shown_customer, shown_title
 from .models import BIND_ARGUMENTS, RECORD_ID_MAX, Conversation, Conversion
 from .recording import _identifier, _usable_afterwards
 from .state import get_state
@@ -126,17 +126,13 @@ def panel_items(session: Session, conversations: Sequence[Conversation]) -> list
         badges = queries.badges_for(session, conversations)
     items = []
     for conversation in conversations:
-        title = conversation.subject or subjects.display_subject(conversation.first_message_preview)
-        who, is_identifier = customer_display(conversation)
-        if masked:
-            title = masking.mask_text(title) if title else title
-            who = masking.mask_identifier(who) if is_identifier else who
+        who, _ = shown_customer(conversation, masked=masked)
         items.append(
             PanelItem(
                 conversation_id=conversation.id,
                 channel=conversation.channel,
                 channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
-                title=title or NO_MESSAGES_TITLE,
+                title=shown_title(conversation, masked=masked),
                 is_fallback_title=conversation.subject is None,
                 customer=who,
                 escalated=conversation.escalated,

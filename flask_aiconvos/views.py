@@ -487,10 +487,6 @@ class ConversationView(LockedDownView):
             list_page=page,
         )
 
-    def message_url(self, conversation_id: int, message_id: int) -> str:
-        """The timeline opened at a message (the page holding it, the message focused)."""
-        return self.get_url(".details_view", id=conversation_id, message=message_id)
-
     def get_list(
         self,
         page: int | None,
