@@ -42,6 +42,11 @@ from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Session
 
+try:
+    from flask_babel import Babel
+except ImportError:  # without the i18n extra
+    Babel = None
+
 from flask_aiconvos import AIConversations, audit, message_search, queries
 from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import AccessLogEntry, Conversation, Message
@@ -106,6 +111,9 @@ def build_app(
     )
     db = SQLAlchemy()
     db.init_app(app)
+    if Babel is not None:
+        # A host with the i18n extra sets Flask-Babel up (Flask-Admin needs it then): English.
+        Babel(app)
     admin = Admin(app, name="Bench", url="/admin")
     login = LoginManager(app)
     user = BenchUser()

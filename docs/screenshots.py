@@ -1,5 +1,6 @@
 """Render the README's pictures from the demo data in headless Chromium: the list, a timeline,
-a timeline with its events and an opened quoted reply, and the list on a phone.
+a timeline with its events and an opened quoted reply, the list on a phone, and the list in
+French.
 
     make screenshots
 """
@@ -70,8 +71,20 @@ def main() -> None:
             open_settled(page, base + LIST)
             page.locator("table.aiconvos-list").scroll_into_view_if_needed()
             page.screenshot(path=str(ROOT / "list-phone.png"), full_page=False)
+            page.set_viewport_size({"width": 1280, "height": 900})
+            open_settled(page, base + LIST)
+            page.select_option("form[data-language-switch] select", "fr")
+            page.click("form[data-language-switch] button[type=submit]")
+            page.wait_for_load_state()
+            page.screenshot(path=str(ROOT / "list-fr.png"), full_page=False)
             browser.close()
-    for name in ("list.png", "timeline.png", "timeline-events.png", "list-phone.png"):
+    for name in (
+        "list.png",
+        "timeline.png",
+        "timeline-events.png",
+        "list-phone.png",
+        "list-fr.png",
+    ):
         print("wrote", ROOT / name)
 
 

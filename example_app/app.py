@@ -48,6 +48,11 @@ from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
+try:  # The i18n extra: the screens follow the language chosen in the navbar.
+    from flask_babel import Babel
+except ImportError:
+    Babel = None
+
 from flask_aiconvos import AIConversations
 from flask_aiconvos.demo import demo_customer
 from flask_aiconvos.vocab import ConversionKind, values
@@ -210,6 +215,18 @@ def _default_database_url(app: Flask) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'demo.db'}"
 
 
+#: The bind that holds the conversation tables when ``CONVERSATIONS_DATABASE_URL`` is set.
+CONVERSATIONS_BIND = "conversations"
+
+
+def _conversations_database(app: Flask) -> None:
+    """``CONVERSATIONS_DATABASE_URL``: the extension's tables in a database of their own."""
+    url = os.environ.get("CONVERSATIONS_DATABASE_URL")
+    if url:
+        app.config.setdefault("SQLALCHEMY_BINDS", {})[CONVERSATIONS_BIND] = sqlalchemy_url(url)
+        app.config["AICONVOS_BIND_KEY"] = CONVERSATIONS_BIND
+
+
 # --- login ----------------------------------------------------------------------------------
 
 
@@ -271,6 +288,40 @@ def index() -> str:
     return render_template("example/index.html")
 
 
+# --- language -------------------------------------------------------------------------------
+
+#: The languages the navbar offers (English and the extension's catalogs), each named in itself.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "de": "Deutsch",
+}
+
+
+def chosen_language() -> str:
+    """The language chosen in the navbar, else the browser's best match, else English."""
+    chosen = session.get("language")
+    if chosen in LANGUAGE_NAMES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or "en"
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale: a London coworking business writes its English the British way."""
+    language = chosen_language()
+    return "en_GB" if language == "en" else language
+
+
+def choose_language() -> Response:
+    _check_csrf()
+    language = request.form.get("language", "")
+    if language not in LANGUAGE_NAMES:
+        abort(400, description="Unknown language.")
+    session["language"] = language
+    return redirect(safe_next(request.form.get("next")))
+
+
 # --- host pages -----------------------------------------------------------------------------
 
 
@@ -322,16 +373,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         AICONVOS_TIMEZONE="Europe/London",
         AICONVOS_MARKDOWNIFY_CHANNELS=["chat", "whatsapp"],
     )
+    _conversations_database(app)
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     db.init_app(app)
     with app.app_context():
-        engine = db.engine
-        if _is_sqlite_file(engine):
-            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-            event.listen(engine, "connect", _fast_sqlite)
+        for engine in db.engines.values():
+            if _is_sqlite_file(engine):
+                Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+                event.listen(engine, "connect", _fast_sqlite)
 
     login_manager.init_app(app)
     login_manager.login_view = "login"
@@ -340,11 +392,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/", "index", index)
     app.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     app.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    if Babel is not None:
+        Babel(app, locale_selector=select_locale)
+        app.add_url_rule("/language", "choose_language", choose_language, methods=["POST"])
     for kind, page in HOST_PAGES.items():
         app.add_url_rule(page.rule, page.endpoint, _host_page(kind))
     for code in (400, 403, 404):
         app.register_error_handler(code, _error_page)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "host_pages": HOST_PAGES})
+    app.context_processor(
+        lambda: {
+            "csrf_token": csrf_token,
+            "host_pages": HOST_PAGES,
+            "languages": LANGUAGE_NAMES if Babel is not None else {},
+            "current_language": chosen_language() if Babel is not None else "en",
+        }
+    )
 
     admin = Admin(
         app,

@@ -12,6 +12,7 @@ from flask import Blueprint, Flask
 from . import (  # noqa: F401
     audit,
     erasure,
+    i18n,
     importing,
     message_search,
     panel,
@@ -65,6 +66,19 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "AICONVOS_AUDIT_USER_DISPLAY": None,
     "AICONVOS_BIND_KEY": None,
 }
+
+
+#: The menu's default labels, translated when shown; a host's own labels are shown as given.
+DEFAULT_MENU_LABELS: dict[str, Any] = {
+    "AICONVOS_NAME": i18n.lazy_gettext("AI Conversations"),
+    "AICONVOS_CATEGORY": i18n.lazy_gettext("AI Assistant"),
+}
+ACCESS_LOG_NAME = i18n.lazy_gettext("Access log")
+
+
+def _menu_label(config: Mapping[str, Any], key: str) -> Any:
+    value = _non_empty_str(config, key)
+    return DEFAULT_MENU_LABELS[key] if value == CONFIG_DEFAULTS[key] else value
 
 
 def _positive_int(config: Mapping[str, Any], key: str, upper: int) -> int:
@@ -236,11 +250,12 @@ class AIConversations(
             bind_key = _non_empty_str(config, "AICONVOS_BIND_KEY")
         _route_tables(app, db, bind_key)
 
+        category = _menu_label(config, "AICONVOS_CATEGORY") if config["AICONVOS_CATEGORY"] else None
         view = view_class(
             Conversation,
             db,
-            name=_non_empty_str(config, "AICONVOS_NAME"),
-            category=config["AICONVOS_CATEGORY"] or None,
+            name=_menu_label(config, "AICONVOS_NAME"),
+            category=category,
             endpoint=_non_empty_str(config, "AICONVOS_ENDPOINT"),
             url=_non_empty_str(config, "AICONVOS_URL"),
         )
@@ -290,13 +305,15 @@ class AIConversations(
             AccessLogView(
                 AccessLogEntry,
                 db,
-                name="Access log",
-                category=config["AICONVOS_CATEGORY"] or None,
+                name=ACCESS_LOG_NAME,
+                category=category,
                 endpoint=_non_empty_str(config, "AICONVOS_ENDPOINT") + "_audit",
                 url=_non_empty_str(config, "AICONVOS_AUDIT_URL"),
             )
         )
         app.add_template_global(panel.conversations_panel, panel.PANEL_GLOBAL)
+        app.add_template_global(i18n, i18n.TEMPLATE_GLOBAL)
+        i18n.check_babel(app)
         app.cli.add_command(aiconvos_cli)
 
     @staticmethod

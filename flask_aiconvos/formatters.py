@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from . import masking, queries, rendering, subjects
 from .access import current_user
+from .i18n import N_, gettext
 from .models import Conversation
 from .state import get_state
 from .vocab import CHANNEL_LABELS, CONVERSION_STYLES
@@ -42,7 +43,7 @@ __all__ = [
 #: The template whose macros render the cells.
 MACROS_TEMPLATE = "aiconvos/_macros.html"
 #: What the subject cell says when a conversation has neither a subject nor a message.
-NO_MESSAGES_TITLE = "(no messages yet)"
+NO_MESSAGES_TITLE = N_("(no messages yet)")
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,10 @@ def customer_display(conversation: Conversation) -> tuple[str, bool]:
     if conversation.external_identifier:
         return conversation.external_identifier, True
     if conversation.customer_id is not None:
-        return f"Customer {conversation.customer_id}", False
+        return gettext("Customer %(id)s", id=conversation.customer_id), False
     if named:
         return named, False
-    return "Unknown", True
+    return gettext("Unknown"), True
 
 
 def shown_title(conversation: Conversation, *, masked: bool) -> str:
@@ -100,7 +101,7 @@ def shown_title(conversation: Conversation, *, masked: bool) -> str:
     line (``subjects``), else ``NO_MESSAGES_TITLE``; masked for an operator without the PII
     role."""
     title = conversation.subject or subjects.display_subject(conversation.first_message_preview)
-    title = title or NO_MESSAGES_TITLE
+    title = title or gettext(NO_MESSAGES_TITLE)
     return masking.mask_text(title) if masked else title
 
 

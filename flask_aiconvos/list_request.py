@@ -17,15 +17,16 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 
 from .counters import next_month
+from .i18n import lazy_gettext as _l
 from .search_text import clean_search, search_words
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, Channel, Outcome, values
 
 RANGE_PRESETS: dict[str, str] = {
-    "all": "All time",
-    "today": "Today",
-    "7d": "Last 7 days",
-    "this_month": "This month",
-    "last_month": "Last month",
+    "all": _l("All time"),
+    "today": _l("Today"),
+    "7d": _l("Last 7 days"),
+    "this_month": _l("This month"),
+    "last_month": _l("Last month"),
 }
 #: The parameters that choose the conversations; every link of the list page keeps them.
 FILTER_PARAMETERS = ("channel", "search", "outcome", "range", "from", "to")

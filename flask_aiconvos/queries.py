@@ -43,6 +43,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from . import counters, message_search, outcomes, plans, search_index
+from .i18n import gettext
 from .list_request import ListFilters
 from .models import (
     BIND_ARGUMENTS,
@@ -351,7 +352,7 @@ def overview(session: Session, filters: ListFilters) -> Overview:
     by_channel.sort(key=lambda fig: order.get(fig.channel, len(order)))
     shown = [fig for fig in by_channel if filters.channel is None or fig.channel == filters.channel]
     total = sum(fig.conversations for fig in shown)
-    metrics = [Metric("total", "Total conversations", total, None)]
+    metrics = [Metric("total", gettext("Total conversations"), total, None)]
     for kind, key in METRIC_KEYS.items():
         count = sum(fig.conversions[kind] for fig in shown)
         metrics.append(

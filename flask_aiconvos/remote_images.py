@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
+from .i18n import gettext
+
 #: ``AICONVOS_REMOTE_IMAGES`` values.
 BLOCK = "block"
 ALLOW = "allow"
@@ -46,7 +48,11 @@ def block(safe_html: str) -> tuple[str, list[str]]:
         placeholder = soup.new_tag("span", attrs={"class": "aiconvos-blocked-image"})
         placeholder["data-blocked-image"] = host
         alt = (image.get("alt") or "").strip()
-        placeholder.string = f"[image from {host}{': ' + alt if alt else ''}]"
+        placeholder.string = (
+            gettext("[image from %(host)s: %(alt)s]", host=host, alt=alt)
+            if alt
+            else gettext("[image from %(host)s]", host=host)
+        )
         image.replace_with(placeholder)
     if not hosts:
         return safe_html, []

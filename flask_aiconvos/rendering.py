@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +28,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from . import i18n
 from .render_bounds import html_depth
 from .vocab import CONTENT_FORMATS, MONTH_ABBREVIATIONS, WEEKDAY_ABBREVIATIONS
 
@@ -52,6 +53,7 @@ __all__ = [
     "fold",
     "format_relative",
     "html_to_markdown",
+    "localise_stored",
     "preview_text",
     "render_body",
     "sanitize_html",
@@ -176,14 +178,17 @@ _MARKDOWN_BRACKET_WEIGHT = 5
 #: Above this many candidate addresses (``@``, ``://``, ``www.``, dots) Markdown is rendered
 #: without linkify.
 _MARKDOWN_MAX_LINK_HINTS = 2000
-_SOURCE_NOTE = (
-    "<p><em>Shown as source: this message’s HTML nests too deeply or holds too much "
-    "markup to be displayed.</em></p>\n"
+#: The notes above a body shown as its source, stored in English with the rendered HTML;
+#: ``localise_stored`` translates them (and the fold summaries) when shown.
+SOURCE_NOTE = i18n.N_(
+    "Shown as source: this message’s HTML nests too deeply or holds too much markup to be "
+    "displayed."
 )
-_PLAIN_NOTE = (
-    "<p><em>Shown as plain text: this message has too much Markdown markup to be "
-    "formatted.</em></p>\n"
+PLAIN_NOTE = i18n.N_(
+    "Shown as plain text: this message has too much Markdown markup to be formatted."
 )
+_SOURCE_NOTE = f"<p><em>{SOURCE_NOTE}</em></p>\n"
+_PLAIN_NOTE = f"<p><em>{PLAIN_NOTE}</em></p>\n"
 
 
 class ConversionFailed(ValueError):
@@ -904,14 +909,40 @@ def _render(body: str, content_format: str, engine: str) -> tuple[str, str]:
 #: ``LONG_MESSAGE_VISIBLE_LINES`` lines behind "Show more".
 LONG_MESSAGE_LINES = 40
 LONG_MESSAGE_VISIBLE_LINES = 30
-QUOTED_SUMMARY = "Show quoted text"
-SHOW_MORE_SUMMARY = "Show more"
+#: Stored in English inside the rendered HTML; ``localise_folds`` translates them when shown.
+QUOTED_SUMMARY = i18n.N_("Show quoted text")
+SHOW_MORE_SUMMARY = i18n.N_("Show more")
 _LINE_BLOCKS = frozenset(
     {"caption", "dd", "div", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "li", "p", "tr"}
 )
 _FOLD_HINTS = ("<br", "<p", "<div", "<li", "<tr", "<h", "<dt", "<dd", "<pre")
 _QUOTED_OPEN = f"<details data-quoted><summary>{QUOTED_SUMMARY}</summary>"
 _MORE_OPEN = f"<details data-more><summary>{SHOW_MORE_SUMMARY}</summary>"
+
+
+def localise_stored(safe_html: str) -> str:
+    """The stored HTML with our own English in it (the fold summaries, the notes above a body
+    shown as source) in the request's language. The rest of the HTML is the sanitiser's, which
+    cannot produce these exact fragments with other text."""
+    if (
+        i18n.active_locale() is None
+        or "<summary>" not in safe_html
+        and "<em>Shown" not in safe_html
+    ):
+        return safe_html
+    for fragment, english in _STORED_ENGLISH:
+        if fragment in safe_html:
+            translated = htmllib.escape(i18n.gettext(english), quote=False)
+            safe_html = safe_html.replace(fragment, fragment.replace(english, translated))
+    return safe_html
+
+
+_STORED_ENGLISH = (
+    (_QUOTED_OPEN, QUOTED_SUMMARY),
+    (_MORE_OPEN, SHOW_MORE_SUMMARY),
+    (_SOURCE_NOTE, SOURCE_NOTE),
+    (_PLAIN_NOTE, PLAIN_NOTE),
+)
 
 
 def _is_quote(node: _Node) -> bool:
@@ -1187,27 +1218,42 @@ def _zone(timezone: str) -> ZoneInfo:
 
 
 def format_relative(moment: datetime, *, now: datetime | None = None) -> str:
-    """``"15 minutes ago"`` / ``"3 hours from now"``; naive datetimes are taken as UTC."""
+    """``"15 minutes ago"`` / ``"in 3 hours"``, in the request's locale where Flask-Babel is
+    set up ("il y a 15 minutes"); naive datetimes are taken as UTC."""
     reference = _as_utc(now) if now is not None else datetime.now(UTC)
-    return humanize.naturaltime(_as_utc(moment), when=reference)
+    moment = _as_utc(moment)
+    locale = i18n.active_locale()
+    if locale is None:
+        return humanize.naturaltime(moment, when=reference)
+    delta = moment - reference
+    if abs(delta) < timedelta(seconds=1):
+        return i18n.gettext("now")
+    return i18n.relative(delta, locale)
 
 
 def format_day(day: date) -> str:
-    """``"18 Nov 2026"``, the same in any locale."""
-    return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
+    """``"18 Nov 2026"``; in the request's locale where Flask-Babel is set up."""
+    locale = i18n.active_locale()
+    if locale is None:
+        return f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]} {day.year}"
+    return i18n.day(day, locale)
 
 
 def format_exact(moment: datetime, *, timezone: str = "UTC") -> str:
-    """``"Mon 23 Nov 2026, 22:08 UTC"`` in ``timezone``, naming the zone, in any locale."""
+    """``"Mon 23 Nov 2026, 22:08 UTC"`` in ``timezone``, naming the zone; in the request's
+    locale where Flask-Babel is set up (``"lun. 23 nov. 2026, 22:08 UTC"``)."""
     zone = _zone(timezone)
     local = _as_utc(moment).astimezone(zone)
     label = local.tzname() or ""
     if not label.isalpha():
         label = zone.key
-    return (
-        f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {format_day(local.date())}, "
-        f"{local:%H:%M} {label}"
-    )
+    locale = i18n.active_locale()
+    if locale is None:
+        return (
+            f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {format_day(local.date())}, "
+            f"{local:%H:%M} {label}"
+        )
+    return f"{i18n.moment(local, locale)} {label}"
 
 
 def time_tag(moment: datetime, *, timezone: str = "UTC", now: datetime | None = None) -> Markup:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import lazy_gettext as _l
+
 #: A list URL ending ``#conversation-<id>`` opens with that row highlighted (the timeline's
 #: "back to the list" link), so ``j``/``k`` go on from the conversation just read.
 ROW_FRAGMENT_PREFIX = "conversation-"
@@ -23,9 +25,11 @@ class Shortcut:
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
-    Shortcut("/", "search", "Search the list"),
-    Shortcut("j", "next", "Next conversation (the row below, or the next timeline)"),
-    Shortcut("k", "previous", "Previous conversation (the row above, or the previous timeline)"),
-    Shortcut("Enter", "open", "Open the highlighted conversation"),
-    Shortcut("?", "help", "Show or hide these shortcuts"),
+    Shortcut("/", "search", _l("Search the list")),
+    Shortcut("j", "next", _l("Next conversation (the row below, or the next timeline)")),
+    Shortcut(
+        "k", "previous", _l("Previous conversation (the row above, or the previous timeline)")
+    ),
+    Shortcut("Enter", "open", _l("Open the highlighted conversation")),
+    Shortcut("?", "help", _l("Show or hide these shortcuts")),
 )

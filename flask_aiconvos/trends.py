@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from . import counters, outcomes, queries, search_index
+from .i18n import gettext, ngettext
 from .list_request import ListFilters, local_midnight
 from .models import BIND_ARGUMENTS, Conversation
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
@@ -174,14 +175,18 @@ def previous_days(filters: ListFilters) -> tuple[date, date, str] | None:
     try:
         if filters.range in ("this_month", "last_month"):
             end = filters.date_from - timedelta(days=1)
-            name = "last month" if filters.range == "this_month" else "the month before"
+            name = (
+                gettext("last month")
+                if filters.range == "this_month"
+                else gettext("the month before")
+            )
             return end.replace(day=1), end, name
         days = (filters.date_to - filters.date_from).days + 1
         end = filters.date_from - timedelta(days=1)
         if filters.range == "today":
-            name = "yesterday"
+            name = gettext("yesterday")
         else:
-            name = "the day before" if days == 1 else f"the {days} days before"
+            name = ngettext("the day before", "the %(num)s days before", days)
         return filters.date_from - timedelta(days=days), end, name
     except OverflowError:
         return None
@@ -446,7 +451,7 @@ def as_json(
         if metric.key == "total":
             total_change = change
             continue
-        entry: dict[str, Any] = {"label": metric.label, "count": metric.count}
+        entry: dict[str, Any] = {"label": str(metric.label), "count": metric.count}
         entry["percent"] = metric.percent
         if change is not None:
             entry["previous_count"] = change.previous_count
@@ -479,7 +484,7 @@ def as_json(
     answer["channels"] = [
         {
             "channel": fig.channel,
-            "label": fig.label,
+            "label": str(fig.label),
             "conversations": fig.conversations,
             **{
                 METRIC_KEYS[kind]: {"count": fig.count(kind), "percent": fig.rate(kind)}

@@ -46,6 +46,8 @@ from . import (
 from .access import current_user
 from .excerpts import Excerpt
 from .formatters import BadgeView, badge_views, customer_display
+from .i18n import gettext
+from .i18n import lazy_gettext as _l
 from .list_request import MAX_PAGE, RANGE_PRESETS, BadListArgument, ListFilters, ListRequest
 from .models import ID_MAX, AccessLogEntry, Conversation, Conversion, Message
 from .navigation import ListNavigation, list_navigation
@@ -157,13 +159,15 @@ class ListPage:
         """The header link of the sortable column at ``index``: it toggles the direction of
         the current sort, and opens another column newest (largest) first."""
         if name != self.sort_column:
-            return SortLink(self.request.sort_url(index, desc=True), None, "Sort by this column")
+            return SortLink(
+                self.request.sort_url(index, desc=True), None, gettext("Sort by this column")
+            )
         current = "descending" if self.sort_descending else "ascending"
         if self.sort_descending:
-            return SortLink(self.request.sort_url(index), current, "Show oldest first")
+            return SortLink(self.request.sort_url(index), current, gettext("Show oldest first"))
         back_to_default = (name, True) == DEFAULT_SORT
         url = self.request.sort_url(None if back_to_default else index, desc=True)
-        return SortLink(url, current, "Show newest first")
+        return SortLink(url, current, gettext("Show newest first"))
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,7 @@ class TimelinePage:
             )
         else:
             html = message.rendered_html
+        html = rendering.localise_stored(html)
         if self.masked:
             html = masking.mask_html(html)
         if self.remote_images or message.id == self.images_for:
@@ -354,12 +359,12 @@ class ConversationView(LockedDownView):
     hide it. The row hooks (``data-conversation-id``) stay whatever the columns."""
 
     column_labels: ClassVar[dict[str, str]] = {
-        "subject": "Subject",
-        "conversions": "Conversion",
-        "customer": "Customer",
-        "channel": "Channel",
-        "last_activity_at": "Last activity",
-        "escalated": "Escalated",
+        "subject": _l("Subject"),
+        "conversions": _l("Conversion"),
+        "customer": _l("Customer"),
+        "channel": _l("Channel"),
+        "last_activity_at": _l("Last activity"),
+        "escalated": _l("Escalated"),
     }
     """Header text per column; a column without a label gets Flask-Admin's (``Started At``)."""
 
@@ -730,13 +735,13 @@ class AccessLogView(LockedDownView):
         "params",
     )
     column_labels: ClassVar[dict[str, str]] = {
-        "at": "When",
-        "user_display": "User",
-        "user_id": "User id",
-        "action": "Action",
-        "conversation_id": "Conversation",
-        "tenant": "Tenant",
-        "params": "Parameters",
+        "at": _l("When"),
+        "user_display": _l("User"),
+        "user_id": _l("User id"),
+        "action": _l("Action"),
+        "conversation_id": _l("Conversation"),
+        "tenant": _l("Tenant"),
+        "params": _l("Parameters"),
     }
     column_default_sort = [("at", True), ("id", True)]
     column_sortable_list: ClassVar[tuple[str, ...]] = ("at", "user_display", "action")
@@ -745,8 +750,8 @@ class AccessLogView(LockedDownView):
         "user_id",
         "user_display",
         "action",
-        LoggedAfter(AccessLogEntry.at, "When"),
-        LoggedBefore(AccessLogEntry.at, "When"),
+        LoggedAfter(AccessLogEntry.at, _l("When")),
+        LoggedBefore(AccessLogEntry.at, _l("When")),
     )
     filter_converter = _FilterConverter()
     column_formatters: ClassVar[dict[str, Any]] = {

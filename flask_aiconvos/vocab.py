@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from .i18n import lazy_gettext as _l
+
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enumeration, in declaration order (for error messages)."""
@@ -84,19 +86,19 @@ class LinkKind(StrEnum):
 
 
 CHANNEL_LABELS: dict[str, str] = {
-    Channel.CHAT: "Chat",
-    Channel.EMAIL: "Email (AI)",
-    Channel.WHATSAPP: "WhatsApp",
-    Channel.VOICE: "Voice call",
-    Channel.EMAIL_MESSAGE: "Email Message",
-    Channel.HELP_DESK: "Help Desk",
+    Channel.CHAT: _l("Chat"),
+    Channel.EMAIL: _l("Email (AI)"),
+    Channel.WHATSAPP: _l("WhatsApp"),
+    Channel.VOICE: _l("Voice call"),
+    Channel.EMAIL_MESSAGE: _l("Email Message"),
+    Channel.HELP_DESK: _l("Help Desk"),
 }
 
 #: The label of every channel together (the All tab's metrics, the comparison's last row).
-ALL_CHANNELS_LABEL = "All channels"
+ALL_CHANNELS_LABEL = _l("All channels")
 
 #: Short labels for the channel tabs, where "Email (AI)" would be noisy.
-CHANNEL_TAB_LABELS: dict[str, str] = {**CHANNEL_LABELS, Channel.EMAIL: "Email"}
+CHANNEL_TAB_LABELS: dict[str, str] = {**CHANNEL_LABELS, Channel.EMAIL: _l("Email")}
 
 #: Tabs always shown, in this order; other channels get a tab once they have conversations.
 FIXED_CHANNEL_TABS: tuple[str, ...] = (Channel.CHAT, Channel.EMAIL, Channel.WHATSAPP)
@@ -111,10 +113,10 @@ CHANNEL_ICONS: dict[str, str] = {
 }
 
 ORIGIN_LABELS: dict[str, str] = {
-    Origin.PROACTIVE_OUTBOUND: "Proactive outbound (AI Inbox)",
-    Origin.PORTAL_CHAT: "Members Portal chat",
-    Origin.CUSTOMER_REPLY: "Customer reply",
-    Origin.OPERATOR_TAKEOVER: "Operator takeover",
+    Origin.PROACTIVE_OUTBOUND: _l("Proactive outbound (AI Inbox)"),
+    Origin.PORTAL_CHAT: _l("Members Portal chat"),
+    Origin.CUSTOMER_REPLY: _l("Customer reply"),
+    Origin.OPERATOR_TAKEOVER: _l("Operator takeover"),
 }
 
 #: Font Awesome 4.7 icons of the senders on the timeline.
@@ -125,9 +127,9 @@ SENDER_ICONS: dict[str, str] = {
 }
 
 SENDER_LABELS: dict[str, str] = {
-    Sender.AI: "AI assistant",
-    Sender.OPERATOR: "Operator",
-    Sender.CUSTOMER: "Customer",
+    Sender.AI: _l("AI assistant"),
+    Sender.OPERATOR: _l("Operator"),
+    Sender.CUSTOMER: _l("Customer"),
 }
 
 #: Which ``via`` values each sender may use, and the label the timeline shows for the pair. A
@@ -136,10 +138,10 @@ VIA_LABELS: dict[tuple[str, str | None], str] = {
     (Sender.AI, None): "",
     (Sender.OPERATOR, None): "",
     (Sender.CUSTOMER, None): "",
-    (Sender.OPERATOR, Via.COWORKER_MESSAGE): "Sent via Message",
-    (Sender.OPERATOR, Via.HELP_DESK): "Escalated to Help Desk",
-    (Sender.CUSTOMER, Via.HELP_DESK): "Replied via Help Desk",
-    (Sender.CUSTOMER, Via.EMAIL_REPLY): "Replied via email",
+    (Sender.OPERATOR, Via.COWORKER_MESSAGE): _l("Sent via Message"),
+    (Sender.OPERATOR, Via.HELP_DESK): _l("Escalated to Help Desk"),
+    (Sender.CUSTOMER, Via.HELP_DESK): _l("Replied via Help Desk"),
+    (Sender.CUSTOMER, Via.EMAIL_REPLY): _l("Replied via email"),
 }
 
 
@@ -162,19 +164,34 @@ class ConversionStyle:
 
 CONVERSION_STYLES: dict[str, ConversionStyle] = {
     ConversionKind.TOUR: ConversionStyle(
-        "Tour", "Tours scheduled", "purple", "aiconvos-badge-tour", "#6f42c1", icon="🎫"
+        _l("Tour"), _l("Tours scheduled"), "purple", "aiconvos-badge-tour", "#6f42c1", icon="🎫"
     ),
     ConversionKind.CUSTOMER: ConversionStyle(
-        "Customer", "New customers", "green", "aiconvos-badge-customer", "#1e7e34", icon="👥"
+        _l("Customer"),
+        _l("New customers"),
+        "green",
+        "aiconvos-badge-customer",
+        "#1e7e34",
+        icon="👥",
     ),
     ConversionKind.CONTRACT: ConversionStyle(
-        "Contract", "Contracts created", "blue", "aiconvos-badge-contract", "#0056b3", icon="📝"
+        _l("Contract"),
+        _l("Contracts created"),
+        "blue",
+        "aiconvos-badge-contract",
+        "#0056b3",
+        icon="📝",
     ),
     ConversionKind.BOOKING: ConversionStyle(
-        "Booking", "Bookings created", "orange", "aiconvos-badge-booking", "#b85c00", icon="📅"
+        _l("Booking"),
+        _l("Bookings created"),
+        "orange",
+        "aiconvos-badge-booking",
+        "#b85c00",
+        icon="📅",
     ),
     ConversionKind.DAY_PASS: ConversionStyle(
-        "Day pass", "Day passes", "teal", "aiconvos-badge-day-pass", "#137a70", icon="🎟️"
+        _l("Day pass"), _l("Day passes"), "teal", "aiconvos-badge-day-pass", "#137a70", icon="🎟️"
     ),
 }
 
@@ -208,16 +225,16 @@ class Outcome(StrEnum):
 
 #: The label of each outcome filter, as its chip and the filter menu show it.
 OUTCOME_LABELS: dict[str, str] = {
-    Outcome.ESCALATED: "Escalated",
-    Outcome.TOUR: "Tour",
-    Outcome.CUSTOMER: "New customer",
-    Outcome.CONTRACT: "Contract",
-    Outcome.BOOKING: "Booking",
-    Outcome.DAY_PASS: "Day pass",
-    Outcome.CONVERTED: "Converted",
-    Outcome.UNCONVERTED: "Not converted",
-    Outcome.INBOX_PENDING: "Inbox pending",
-    Outcome.ANONYMOUS: "Anonymous",
+    Outcome.ESCALATED: _l("Escalated"),
+    Outcome.TOUR: _l("Tour"),
+    Outcome.CUSTOMER: _l("New customer"),
+    Outcome.CONTRACT: _l("Contract"),
+    Outcome.BOOKING: _l("Booking"),
+    Outcome.DAY_PASS: _l("Day pass"),
+    Outcome.CONVERTED: _l("Converted"),
+    Outcome.UNCONVERTED: _l("Not converted"),
+    Outcome.INBOX_PENDING: _l("Inbox pending"),
+    Outcome.ANONYMOUS: _l("Anonymous"),
 }
 
 #: The outcome filter each metric links to (``total``: none, it clears them).
@@ -228,13 +245,13 @@ METRIC_OUTCOMES: dict[str, str | None] = {
 
 
 INBOX_STATUS_LABELS: dict[str, str] = {
-    InboxStatus.PENDING: "Pending",
-    InboxStatus.APPROVED: "Approved",
-    InboxStatus.REJECTED: "Rejected",
-    InboxStatus.EXPIRED: "Expired",
-    InboxStatus.AUTO_EXECUTED: "Auto-executed",
-    InboxStatus.SNOOZED: "Snoozed",
-    InboxStatus.DEFERRED: "Deferred",
+    InboxStatus.PENDING: _l("Pending"),
+    InboxStatus.APPROVED: _l("Approved"),
+    InboxStatus.REJECTED: _l("Rejected"),
+    InboxStatus.EXPIRED: _l("Expired"),
+    InboxStatus.AUTO_EXECUTED: _l("Auto-executed"),
+    InboxStatus.SNOOZED: _l("Snoozed"),
+    InboxStatus.DEFERRED: _l("Deferred"),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
 from flask_admin import Admin
+from flask_babel import Babel
 from flask_login import AnonymousUserMixin, UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from markupsafe import Markup
@@ -235,6 +236,7 @@ def test_host_without_flask_login_gets_401_unless_its_checker_says_yes():
     app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY="x", TESTING=True)
     app.test_client_class = FreshContextClient
     db = SQLAlchemy(app)
+    Babel(app)  # installed with the test dependencies, so set up (Flask-Admin needs it then)
     admin = Admin(app, url="/admin")
     seen: list[object] = []
 

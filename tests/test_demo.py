@@ -389,6 +389,37 @@ def test_example_app_login_form(example_app: Flask) -> None:
     assert client.get("/admin/ai-conversations/").status_code == 302
 
 
+def test_example_app_switches_language(example_app: Flask) -> None:
+    client = log_in(example_app, "admin")
+    listing = page(client.get("/admin/ai-conversations/"))
+    switch = listing.select_one("form[data-language-switch]")
+    assert [o["value"] for o in switch.select("option")] == ["en", "fr", "es", "de"]
+    assert switch.select_one("option[selected]")["value"] == "en"
+    search_label = 'label[for="aiconvos-search"]'
+    assert listing.select_one(search_label).get_text() == "Search conversations"
+
+    chosen = client.post(
+        "/language",
+        data={
+            "language": "fr",
+            "next": "/admin/ai-conversations/?channel=chat",
+            "csrf_token": switch.select_one('input[name="csrf_token"]')["value"],
+        },
+    )
+    assert chosen.status_code == 302 and chosen.location == "/admin/ai-conversations/?channel=chat"
+    french = page(client.get("/admin/ai-conversations/"))
+    assert french.select_one(search_label).get_text() == "Rechercher des conversations"
+    assert french.select_one("form[data-language-switch] option[selected]")["value"] == "fr"
+    first = french.select_one("tr[data-conversation-id] a[data-timeline-link]")["href"]
+    timeline = page(client.get(first))
+    assert timeline.select_one('[data-nav="list"]').get_text(strip=True) == "Retour à la liste"
+    assert timeline.select_one("[data-message-id] time").get_text().startswith("il y a")
+
+    assert client.post("/language", data={"language": "fr"}).status_code == 400
+    unknown = client.post("/language", data={"language": "xx", "csrf_token": csrf(client, "/")})
+    assert unknown.status_code == 400
+
+
 def test_example_app_cli_seeds_through_the_extension(example_app: Flask) -> None:
     result = example_app.test_cli_runner().invoke(
         args=["aiconvos", "seed-demo", "--conversations", "5"]
@@ -409,3 +440,31 @@ def test_example_app_database_url_from_environment(monkeypatch: pytest.MonkeyPat
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://demo@db.invalid/coworking"
     assert app.config["AICONVOS_TIMEZONE"] == "Europe/London"
     assert app.config["AICONVOS_LINK_ROLES"]["day_pass"] == "bookings"
+
+
+def test_example_app_keeps_conversations_in_a_second_sqlite_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from example_app.app import create_app, db
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'backoffice.db'}")
+    monkeypatch.setenv("CONVERSATIONS_DATABASE_URL", f"sqlite:///{tmp_path / 'conversations.db'}")
+    app = create_app({"TESTING": True})
+    runner = app.test_cli_runner()
+    for args in (["aiconvos", "db", "upgrade"], ["aiconvos", "seed-demo", "--conversations", "30"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+    host_tables = sa.inspect(sa.create_engine(f"sqlite:///{tmp_path / 'backoffice.db'}"))
+    own_tables = sa.inspect(sa.create_engine(f"sqlite:///{tmp_path / 'conversations.db'}"))
+    assert not [t for t in host_tables.get_table_names() if t.startswith("aiconvos_")]
+    assert "aiconvos_conversation" in own_tables.get_table_names()
+    admin = log_in(app, "admin")
+    rows = page(admin.get("/admin/ai-conversations/")).select("tr[data-conversation-id]")
+    assert len(rows) == 25
+    timeline = admin.get(rows[0].select_one("a[data-timeline-link]")["href"])
+    assert page(timeline).select("[data-message-id]")
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()

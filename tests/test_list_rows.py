@@ -297,7 +297,8 @@ def test_last_activity_is_relative_with_the_exact_time_on_hover(
 
     moment = cell(page, active.id, "last_activity_at").select_one("time")
     assert moment["datetime"] == "2026-11-18T15:15:00Z"
-    assert moment["title"] == "Wed 18 Nov 2026, 15:15 UTC"
+    # The test host is British English (en_GB), through Flask-Babel.
+    assert moment["title"] == "Wed, 18 Nov 2026, 15:15 UTC"
     assert text(moment) == "15 minutes ago"
     since_start = cell(page, quiet.id, "last_activity_at").select_one("time")
     assert since_start["datetime"] == "2026-11-15T15:30:00Z"
@@ -311,7 +312,7 @@ def test_the_exact_time_is_in_the_configured_zone(client, aiconvos: AIConversati
     moment = cell(list_page(client), conversation.id, "last_activity_at").select_one("time")
 
     assert moment["datetime"] == "2026-11-18T13:30:00Z"
-    assert moment["title"] == "Wed 18 Nov 2026, 14:30 CET"
+    assert moment["title"] == "Wed, 18 Nov 2026, 14:30 CET"
     assert text(moment) == "2 hours ago"
 
 

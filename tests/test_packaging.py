@@ -14,12 +14,14 @@ from support.wheel import built_wheel
 
 CHECK = textwrap.dedent(
     """
+    import gettext
     import sys
     from pathlib import Path
 
     import flask_aiconvos
-    from flask import Flask
+    from flask import Flask, request
     from flask_admin import Admin
+    from flask_babel import Babel
     from flask_sqlalchemy import SQLAlchemy
 
     from flask_aiconvos import AIConversations
@@ -30,9 +32,13 @@ CHECK = textwrap.dedent(
     assert (package / "py.typed").is_file()
     assert (package / "templates" / "aiconvos" / "list.html").is_file()
     assert (package / "migrations" / "env.py").is_file()
+    for language in ("fr", "es", "de"):
+        catalog = package / "translations" / language / "LC_MESSAGES" / "flask_aiconvos.mo"
+        assert catalog.is_file(), catalog
 
     app = Flask("wheel_host")
     app.config.update(SQLALCHEMY_DATABASE_URI="sqlite:///" + sys.argv[1], SECRET_KEY="x")
+    Babel(app, locale_selector=lambda: request.args.get("lang"))
     db = SQLAlchemy(app)
     ext = AIConversations(app, db=db, admin=Admin(app), role_checker=lambda user, role: True)
     with app.app_context():
@@ -45,6 +51,12 @@ CHECK = textwrap.dedent(
     assert "From the wheel" in listing.get_data(as_text=True)
     detail = client.get(f"/admin/ai-conversations/details/?id={conv.id}")
     assert detail.status_code == 200 and "<strong>hello</strong>" in detail.get_data(as_text=True)
+    # The French catalog compiled into the wheel is the one the page speaks.
+    french = gettext.translation("flask_aiconvos", package / "translations", ["fr"])
+    search = french.gettext("Search conversations")
+    assert search != "Search conversations"
+    listing = client.get("/admin/ai-conversations/?lang=fr")
+    assert listing.status_code == 200 and search in listing.get_data(as_text=True)
     print("wheel ok", package)
     """
 )

@@ -30,7 +30,7 @@ LIST = "/admin/ai-conversations/"
 #: Runs inside the fresh environment, next to app.py; prints what the test checks as JSON.
 CHECK = textwrap.dedent(
     """
-    import json, sys
+    import importlib.util, json, sys
     import flask_aiconvos
     from app import app
 
@@ -45,6 +45,7 @@ CHECK = textwrap.dedent(
     timeline = client.get("/admin/ai-conversations/details/?id=" + conversation_id)
     print(json.dumps({
         "package": flask_aiconvos.__file__,
+        "flask_babel": importlib.util.find_spec("flask_babel") is not None,
         "anonymous": [anonymous.status_code, anonymous.headers.get("Location")],
         "login": [login.status_code, login.headers.get("Location")],
         "list": [listing.status_code, listing.get_data(as_text=True)],
@@ -141,3 +142,7 @@ def test_readme_quick_start_runs_on_the_wheel(tmp_path, tmp_path_factory):
     assert all(f"`{line}`" in readme_section(QUICK_START) for line in warnings)
 
     assert pages["timeline"] == 200
+    # Without the i18n extra (Flask-Babel is not installed here) the screens are English.
+    assert pages["flask_babel"] is False
+    assert soup.select_one('label[for="aiconvos-search"]').get_text() == "Search conversations"
+    assert "Babel" not in check.stderr

@@ -8,19 +8,23 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask.testing import FlaskClient
 from flask_admin import Admin
+from flask_babel import Babel
 from flask_login import LoginManager, UserMixin, current_user
 from flask_sqlalchemy import SQLAlchemy
 from jinja2 import StrictUndefined
 
 from flask_aiconvos import AIConversations, audit
+from flask_aiconvos.i18n import LANGUAGES as CATALOG_LANGUAGES
 from flask_aiconvos.migration import VERSION_TABLE
 from flask_aiconvos.models import metadata
 
 POSTGRES_URL = os.environ.get("AICONVOS_TEST_DATABASE_URL", "").strip()
 FIXED_NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
+#: The languages the test host offers: its default and the extension's catalogs.
+LANGUAGES = ("en_GB", *CATALOG_LANGUAGES)
 
 ALL_LINK_ROLES = {
     "tour": "visitors",
@@ -153,6 +157,11 @@ def make_host_app(database_url: str, **config) -> tuple[Flask, AIConversations]:
 
     db = SQLAlchemy()
     db.init_app(app)
+    # Flask-Babel is installed with the test dependencies, so the host sets it up, as a real
+    # host with it must (Flask-Admin answers 500 otherwise). British English unless the
+    # request asks for a language with Accept-Language.
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en_GB")
+    Babel(app, locale_selector=lambda: request.accept_languages.best_match(LANGUAGES))
     admin = Admin(app, name="Host", url="/admin")
 
     login = LoginManager(app)
