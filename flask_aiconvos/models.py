@@ -316,7 +316,19 @@ class EscalationTicket(Base):
         return f"<EscalationTicket {self.ticket_id}>"
 
 
-class ConversationCounter(Base):
+class CounterCounts:
+    """The counts both counter tables keep: the conversations, and how many of them have at
+    least one conversion of each kind (a column per metric, ``vocab.METRIC_KEYS``)."""
+
+    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ConversationCounter(Base, CounterCounts):
     """How many conversations started per UTC day and per UTC month, channel and tenant, and
     how many of them have at least one conversion of each kind (see ``counters``).
 
@@ -331,18 +343,12 @@ class ConversationCounter(Base):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
 
 
-class OutcomeCounter(Base):
+class OutcomeCounter(Base, CounterCounts):
     """``ConversationCounter``'s counts split by the counted conversations' ``outcome_mask``: an
     ``outcome=`` filter sums the rows of the masks it accepts, read through the key's leading
     ``outcomes`` (see ``counters``). The list without outcome filters reads the smaller
@@ -355,12 +361,6 @@ class OutcomeCounter(Base):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime())
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX))
     channel: Mapped[str] = mapped_column(String(20))
-    conversations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    customers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    tours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    day_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         PrimaryKeyConstraint("grain", "outcomes", "period_start", "tenant", "channel"),
