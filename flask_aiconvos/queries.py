@@ -365,7 +365,7 @@ def overview(session: Session, filters: ListFilters) -> Overview:
     ]
     if filters.channel is not None and filters.channel not in tab_channels:
         tab_channels.append(filters.channel)
-    tabs = [Tab("all", "All", sum(counts.values()), filters.channel is None)]
+    tabs = [Tab("all", gettext("All"), sum(counts.values()), filters.channel is None)]
     tabs += [
         Tab(ch, CHANNEL_TAB_LABELS[ch], counts.get(ch, 0), filters.channel == ch)
         for ch in tab_channels

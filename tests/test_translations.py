@@ -358,3 +358,89 @@ def test_the_readme_set_up_speaks_the_operators_language(tmp_path, monkeypatch) 
         assert i18n.gettext("Search conversations") == gettext.translation(
             i18n.DOMAIN, CATALOGS, ["es"]
         ).gettext("Search conversations")
+
+
+# --- every string shown goes through the catalog ------------------------------------------------
+
+#: A pseudo-translation: every catalog string comes back bracketed, so a shown word outside
+#: brackets was not translated.
+OPEN, CLOSE = "⟦", "⟧"
+
+
+class _Bracketing:
+    def ugettext(self, message: str) -> str:
+        return OPEN + message + CLOSE
+
+    def ungettext(self, singular: str, plural: str, num: int) -> str:
+        return OPEN + (singular if num == 1 else plural) + CLOSE
+
+
+#: What the screens show that is data, not interface: conversation titles, names, bodies,
+#: identifiers, record titles, times (written by Babel) and the host's own pages around ours.
+DATA = (
+    "time, code, script, style, .aiconvos-message-body, [data-timeline-link], .aiconvos-customer,"
+    " .aiconvos-customer-name, .aiconvos-customer-identifier, .aiconvos-search-hit,"
+    " [data-inbox-item] a, [data-ticket] a, [data-event-item] a, [data-event-ticket] a,"
+    " .aiconvos-context h1, .aiconvos-badge, [data-nav-position], kbd"
+)
+
+
+#: The configured time zone's name, shown as it is (``AICONVOS_TIMEZONE``).
+ZONE = re.compile(r"\bUTC\b|\b[A-Z][A-Za-z_]+/[A-Za-z_/]+\b")
+
+
+def untranslated(container) -> list[str]:
+    """Words in ``container`` outside the pseudo-translation's brackets, data left out."""
+    found = []
+    data = {id(element) for element in container.select(DATA)}
+
+    def is_data(node) -> bool:
+        return any(id(parent) in data for parent in [node, *node.parents])
+
+    def check(value: str) -> None:
+        outside, innermost = value, re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+        while innermost.search(outside):
+            outside = innermost.sub("", outside)
+        outside = ZONE.sub("", outside)
+        if re.search(r"[^\W\d_]", outside) and outside.strip() not in UNTRANSLATED:
+            found.append(" ".join(value.split()))
+
+    for node in container.find_all(string=True):
+        if not is_data(node.parent):
+            check(str(node))
+    for element in container.find_all(True):
+        if is_data(element):
+            continue
+        for name in READ_ATTRIBUTES:
+            if element.get(name):
+                check(element[name])
+    return found
+
+
+@pytest.fixture
+def bracketed(monkeypatch) -> None:
+    locale = i18n.Locale.parse("en_GB")
+    language = i18n._Language(locale, "en_GB", _Bracketing())
+    monkeypatch.setattr(i18n, "_language", lambda: language)
+
+
+def test_every_string_the_list_shows_goes_through_the_catalog(client, recorded, bracketed):
+    for query in ("", "?range=this_month&outcome=tour", "?search=meeting", "?channel=voice"):
+        page = BeautifulSoup(client.get(LIST + query, headers=ADMIN).data, "html.parser")
+        shown = page.select_one(".aiconvos")
+        assert shown is not None, query
+        assert untranslated(shown) == [], query
+
+
+def test_every_string_the_timeline_shows_goes_through_the_catalog(
+    client, aiconvos, recorded, bracketed
+):
+    aiconvos.add_message(recorded, sender="operator", body="On it", via="coworker_message")
+    aiconvos.link_inbox_item(recorded, item_id="INB-1", status="pending", title="Follow up")
+    aiconvos.escalate(recorded, ticket_id="T-1", subject="Screen size")
+
+    response = client.get(f"{LIST}details/?id={recorded}", headers=ADMIN)
+    page = BeautifulSoup(response.data, "html.parser")
+
+    assert untranslated(page.select_one(".aiconvos")) == []
+    assert untranslated(page.select_one("#aiconvos-shortcuts")) == []
