@@ -28,6 +28,7 @@ still in one statement.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -295,11 +296,24 @@ def _within(column: Any, span: counters.Span) -> ColumnElement[bool]:
     return and_(*parts)
 
 
+def _by_span(stmt: Any, column: Any, bounds: list[datetime]) -> Any:
+    """``stmt`` grouped by the span ``column`` falls in; with one span, one aggregate row (a
+    constant would be read as a column number by ``GROUP BY``)."""
+    return stmt.group_by(_label_of(column, bounds)) if len(bounds) > 2 else stmt
+
+
+def _bounds(spans: list[tuple[datetime, datetime]]) -> list[datetime]:
+    """The spans' edges in order: span ``i`` is ``[bounds[i], bounds[i + 1])``."""
+    return [spans[0][0], *(high for _, high in spans)]
+
+
 def _statement(
     session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
 ) -> Any:
-    """The grouped statement: (span index, channel, conversations, one column per kind)."""
-    bounds = [spans[0][0], *(high for _, high in spans)]
+    """The grouped statement: (a moment inside the span, conversations, one column per kind)
+    for the list's channel. Counter rows are grouped by their own period (in key order, so
+    without sorting; each lies inside one span), conversations by their span."""
+    bounds = _bounds(spans)
     kinds = values(ConversionKind)
     c = Conversation
     if filters.search_words or not counters.usable_for(filters.tenant):
@@ -310,12 +324,14 @@ def _statement(
             indexed=bool(filters.search_words) and search_index.enabled(session),
             matches=queries.search_matches(session, filters),
         )
-        label = _label_of(c.started_at, bounds).label("bucket")
-        return (
-            select(label, c.channel, func.count(), *(counters.having_kind(k) for k in kinds))
-            .where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
-            .group_by(literal_column("bucket"), c.channel)
-        )
+        if filters.channel is not None:
+            where.append(c.channel == filters.channel)
+        stmt = select(
+            func.min(c.started_at).label("bucket_start"),
+            func.count(),
+            *(counters.having_kind(k) for k in kinds),
+        ).where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
+        return _by_span(stmt, c.started_at, bounds)
     pieces = [counters.split(low, high) for low, high in spans]
     months = _merged([p.months for p in pieces if p.months is not None])
     days = _merged([span for p in pieces for span in p.days])
@@ -329,28 +345,30 @@ def _statement(
     ]
     if periods:
         stmt = select(
-            _label_of(counter.period_start, bounds).label("bucket"),
-            counter.channel,
+            counter.period_start.label("bucket_start"),
             func.sum(counter.conversations),
             *(func.sum(getattr(counter, counters.KIND_COLUMNS[k])) for k in kinds),
         ).where(or_(*periods))
         if filters.tenant is not None:
             stmt = stmt.where(counter.tenant == filters.tenant)
+        if filters.channel is not None:
+            stmt = stmt.where(counter.channel == filters.channel)
         if filters.outcomes:
             stmt = stmt.where(outcomes.condition(counter.outcomes, filters.outcomes))
-        parts.append(stmt.group_by(literal_column("bucket"), counter.channel))
+        parts.append(stmt.group_by(counter.period_start))
     if raw:
         stmt = select(
-            _label_of(c.started_at, bounds).label("bucket"),
-            c.channel,
+            func.min(c.started_at).label("bucket_start"),
             func.count(),
             *(counters.having_kind(k) for k in kinds),
         ).where(or_(*(_within(c.started_at, span) for span in raw)))
         if filters.tenant is not None:
             stmt = stmt.where(c.tenant == filters.tenant)
+        if filters.channel is not None:
+            stmt = stmt.where(c.channel == filters.channel)
         if filters.outcomes:
             stmt = stmt.where(outcomes.condition(c.outcome_mask, filters.outcomes))
-        parts.append(stmt.group_by(literal_column("bucket"), c.channel))
+        parts.append(_by_span(stmt, c.started_at, bounds))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else union_all(*parts)
@@ -404,13 +422,16 @@ def trends(
     width = 1 + len(values(ConversionKind))
     counted = [(low, high) for (low, high), key in zip(spans, keys, strict=True) if key is not None]
     stmt = _statement(session, filters, spans) if counted else None
+    bounds = _bounds(spans) if spans else []
     if stmt is not None:
         for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS):
-            key = keys[int(row[0])]
-            if key is None or (filters.channel is not None and row[1] != filters.channel):
+            if row[0] is None:  # one span's aggregate over no conversation
+                continue
+            key = keys[bisect_right(bounds, row[0]) - 1]
+            if key is None:
                 continue
             totals = found.setdefault(key, [0] * width)
-            for position, value in enumerate(row[2:]):
+            for position, value in enumerate(row[1:]):
                 totals[position] += int(value or 0)
 
     def figures(key: Any) -> Figures:

@@ -11,7 +11,7 @@ subclass changes the columns with those attributes alone and passes itself to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -149,6 +149,12 @@ class ListPage:
     @staticmethod
     def day(day: date) -> str:
         return rendering.format_day(day)
+
+    @staticmethod
+    def shown_columns(list_columns: Sequence[tuple[str, Any]]) -> list[tuple[str, str]]:
+        """Flask-Admin's ``(name, label)`` columns with each label translated once per page
+        (every cell repeats it in ``data-label``)."""
+        return [(name, str(label)) for name, label in list_columns]
 
     @staticmethod
     def header_outcome(name: str) -> str | None:
