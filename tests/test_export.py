@@ -459,6 +459,79 @@ def test_a_converted_message_is_exported_as_received(build):
     assert (report.skipped, report.messages) == (1, 0)
 
 
+#: Text every JSON encoder must agree on: quotes, backslashes, each control character,
+#: non-ASCII, a character outside the BMP, the line separators JSON leaves alone, DEL.
+AWKWARD = (
+    'q"uo\\te \\u0041 ' + "".join(map(chr, range(1, 32))) + " żółw 😀 \u2028\u2029 \x7f </script>"
+)
+
+
+def test_the_database_spells_the_same_json_lines_as_the_encoder(build, monkeypatch):
+    """Unmasked, the database writes each record's JSON text; it is byte for byte what
+    ``record`` and the encoder write (the masked export's way), whatever the text holds."""
+    app, ext = build(AICONVOS_MARKDOWNIFY_CHANNELS=["email"])
+    with app.app_context():
+        plain = ext.start_conversation(
+            channel="chat",
+            origin="portal_chat",
+            started_at=FIXED_NOW,
+            external_id="k-1",
+            subject="Plain",
+            tenant="t",
+        )
+        ext.add_message(plain.id, sender="customer", body="Hi", sent_at=FIXED_NOW)
+        ext.add_message(
+            plain.id,
+            sender="ai",
+            body="**Yes**",
+            content_format="markdown",
+            sent_at=FIXED_NOW + timedelta(microseconds=120),
+            external_id="m-1",
+        )
+        ext.record_conversion(plain.id, kind="tour", target_id="T-1", occurred_at=FIXED_NOW)
+        ext.link_inbox_item(plain.id, item_id="I-1", status="pending", title="Call back")
+        ext.escalate(plain.id, ticket_id="H-1", subject="Payment")
+        mail = ext.start_conversation(
+            channel="email", origin="customer_reply", started_at=FIXED_NOW - timedelta(days=1)
+        )
+        ext.add_message(
+            mail.id,
+            sender="customer",
+            body="<p>Hello <b>there</b></p>",
+            content_format="html",
+            sent_at=FIXED_NOW - timedelta(days=1),
+        )
+        ext.start_conversation(channel="whatsapp", origin="portal_chat")
+        session = app.extensions["aiconvos"].db.session
+        session.execute(
+            sa.update(Conversation)
+            .where(Conversation.id == plain.id)
+            .values(subject=AWKWARD, customer_name=AWKWARD, external_identifier="\\")
+        )
+        session.execute(
+            sa.update(Message)
+            .where(Message.conversation_id == plain.id)
+            .values(body=AWKWARD, via=AWKWARD[:32])
+        )
+        session.commit()
+
+        def lines() -> str:
+            text = "".join(exporting.jsonl_chunks(session, ListFilters()))
+            session.rollback()
+            return text
+
+        spelled = lines()
+        monkeypatch.setattr(exporting.json_sql, "JSON_DIALECTS", frozenset())
+        encoded = lines()
+    assert spelled == encoded
+    records = [json.loads(line) for line in spelled.split("\n")[:-1]]
+    by_channel = {record["channel"]: record for record in records}
+    assert [len(by_channel[c]["messages"]) for c in ("chat", "email", "whatsapp")] == [2, 1, 0]
+    assert by_channel["chat"]["subject"] == AWKWARD
+    assert by_channel["chat"]["messages"][1]["body"] == AWKWARD
+    assert by_channel["email"]["messages"][0]["content_format"] == "html"
+
+
 # --- streamed in chunks ---------------------------------------------------------------------
 
 
