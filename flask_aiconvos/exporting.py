@@ -22,7 +22,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, case, func, literal_column, select
+from sqlalchemy import Row, any_, case, func, literal, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -410,25 +410,44 @@ PART_JSON: dict[str, Any] = {
 }
 
 
-def _joined_parts(session: Session, name: str, ids: list[int]) -> dict[int, str]:
-    """Each conversation's objects of one part as JSON text, comma-separated, by id. PostgreSQL
-    joins them itself (``string_agg`` keeps the timeline's order); SQLite before 3.44 has no
-    ordered aggregate, so its rows come in that order and are joined here."""
-    if tables_connection(session).dialect.name == "postgresql":
+def _joined_rows(session: Session, name: str, ids: list[int]) -> dict[int, str]:
+    """SQLite: each conversation's objects of one part as JSON text, comma-separated, by id.
+    Before 3.44 it has no ordered aggregate, so the rows come in the timeline's order and are
+    joined here."""
+    rows = queries.part_rows(session, name, ids, [PART_JSON[name]])
+    return {
+        key: ",".join([row[1] for row in group]) for key, group in groupby(rows, key=itemgetter(0))
+    }
+
+
+def _joined_in_postgresql(ids: list[int]) -> Any:
+    """PostgreSQL: every part's objects of the conversations joined there (``string_agg``
+    keeps the timeline's order), one row per part and conversation, in one statement."""
+    listed = json_sql.id_array(ids)
+    selects = []
+    for index, name in enumerate(PART_JSON):
         part_table, order = queries.PART_TABLES[name]
         owner = part_table.c.conversation_id
         joined = func.string_agg(
             PART_JSON[name],
             aggregate_order_by(literal_column("','"), *(part_table.c[c] for c in order)),
         )
-        stmt = (
-            select(owner, joined).where(json_sql.owned_by(owner, ids, "postgresql")).group_by(owner)
+        selects.append(
+            select(literal(index), owner, joined).where(owner == any_(listed)).group_by(owner)
         )
-        return dict(session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all())
-    rows = queries.part_rows(session, name, ids, [PART_JSON[name]])
-    return {
-        key: ",".join([row[1] for row in group]) for key, group in groupby(rows, key=itemgetter(0))
-    }
+    return union_all(*selects)
+
+
+def _joined_parts(session: Session, ids: list[int]) -> list[dict[int, str]]:
+    """For each part (``PART_JSON``'s order), each conversation's objects as JSON text,
+    comma-separated, by id."""
+    if tables_connection(session).dialect.name != "postgresql":
+        return [_joined_rows(session, name, ids) for name in PART_JSON]
+    found: list[dict[int, str]] = [{} for _ in PART_JSON]
+    stmt = _joined_in_postgresql(ids)
+    for index, owner, text in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
+        found[index][owner] = text
+    return found
 
 
 def _database_lines(session: Session, chunk: Sequence[Row[Any]]) -> Iterator[str]:
@@ -436,9 +455,7 @@ def _database_lines(session: Session, chunk: Sequence[Row[Any]]) -> Iterator[str
     each part's objects come as JSON text, joined here."""
     for batch in _batches(chunk):
         ids = [row.id for row in batch]
-        messages, conversions, items, tickets = (
-            _joined_parts(session, name, ids) for name in PART_JSON
-        )
+        messages, conversions, items, tickets = _joined_parts(session, ids)
         yield "".join(
             [
                 f'{head}{messages.get(key, "")}],"conversions":[{conversions.get(key, "")}],'

@@ -89,6 +89,13 @@ def _json_members(element: JsonMembers, compiler: Any, **kw: Any) -> str:
     raise CompileError(f"JSON text is not spelled by {compiler.dialect.name}")
 
 
+def id_array(ids: Sequence[int]) -> ColumnElement[Any]:
+    """PostgreSQL: the ids as one array parameter, sent as the array's text (the driver would
+    check and convert each id of a list in Python)."""
+    listed = "{" + ",".join(str(int(id_)) for id_ in ids) + "}"
+    return cast(bindparam("ids", listed, type_=String()), ARRAY(Integer))
+
+
 def owned_by(owner: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
     """``owner IN ids`` with the ids as one parameter: a JSON array read by ``json_each`` on
     SQLite, an array on PostgreSQL, an expanding ``IN`` elsewhere."""
@@ -96,7 +103,5 @@ def owned_by(owner: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool
         listed = func.json_each(bindparam("ids", json.dumps(list(ids)))).table_valued("value")
         return owner.in_(select(listed.c.value))
     if dialect == "postgresql":
-        # An array's text: the driver would check and convert each id of a list in Python.
-        listed = "{" + ",".join(str(int(id_)) for id_ in ids) + "}"
-        return owner == any_(cast(bindparam("ids", listed, type_=String()), ARRAY(Integer)))
+        return owner == any_(id_array(ids))
     return owner.in_(bindparam("ids", list(ids), expanding=True))
