@@ -751,6 +751,11 @@ def _exported(column: Any) -> Any:
     return column
 
 
+#: A search with more matches than this many chunks is exported by the ids in the list's
+#: order, found once: each chunk testing every match again would cost chunks × matches.
+ORDER_MATCHES_ABOVE = 10
+
+
 def rows_in_order(
     session: Session,
     filters: ListFilters,
@@ -767,20 +772,23 @@ def rows_in_order(
 
     Each chunk is its own statement, continuing after the last row of the one before by the
     sort key (``(column, id)``, a keyset): memory stays constant whatever the list's length,
-    no statement reads the rows before its chunk, and no read lock outlives its chunk.
+    no statement reads the rows before its chunk, and no read lock outlives its chunk. A search
+    matching many conversations is read by its matches' ids instead (``_matched_in_order``).
     """
     table: Any = Conversation.__table__
     column = table.c[SORTABLE_COLUMNS[sort].key]
     order = (column.desc(), table.c.id.desc()) if descending else (column, table.c.id)
-    base = select(
+    selected = select(
         *(_exported(table.c[name]) if isinstance(name, str) else name for name in columns),
         type_coerce(column, StoredValue()).label("sort_key"),
         table.c.id.label("sort_id"),
-    ).where(
-        *conditions(
-            filters, indexed=_indexed(session, filters), matches=search_matches(session, filters)
-        )
     )
+    matches = search_matches(session, filters)
+    where = conditions(filters, indexed=_indexed(session, filters), matches=matches)
+    if matches is not None and len(matches) > ORDER_MATCHES_ABOVE * chunk:
+        yield from _matched_in_order(session, selected, where, order, chunk)
+        return
+    base = selected.where(*where)
     after: tuple[Any, int] | None = None
     while True:
         stmt = base
@@ -800,6 +808,26 @@ def rows_in_order(
         if len(rows) < chunk:
             return
         after = (rows[-1][-2], rows[-1][-1])
+
+
+def _matched_in_order(
+    session: Session,
+    selected: Select[Any],
+    where: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    chunk: int,
+) -> Iterator[list[Row[Any]]]:
+    """The list's rows when a search matches many: the matching ids in the list's order in
+    one statement (as many ids as the matches already held), then a statement per chunk of
+    them."""
+    ids = list(
+        session.scalars(
+            select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
+        )
+    )
+    for start in range(0, len(ids), chunk):
+        stmt = selected.where(Conversation.id.in_(_id_list(ids[start : start + chunk])))
+        yield list(session.execute(stmt.order_by(*order), bind_arguments=BIND_ARGUMENTS).all())
 
 
 #: The columns of each part of a conversation the export writes.

@@ -27,7 +27,7 @@ from support.security import host_factory
 from support.sql import access_log, count_queries
 
 from bench.generate import Generator, replay
-from flask_aiconvos import exporting
+from flask_aiconvos import exporting, queries
 from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import Conversation, Message
 from flask_aiconvos.record_format import CONVERSATION_FIELDS, PART_FIELDS, format_time
@@ -564,6 +564,26 @@ def test_streamed_a_chunk_at_a_time_in_a_fixed_number_of_statements(
     with count_queries(db.engine) as more:
         assert len(jsonl_records(export(client, "jsonl"))) == conversations
     assert len(more) == len(statements)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"search": "desk"}, {"search": "desk", "sort": str(ACTIVITY_COLUMN), "channel": "chat"}],
+)
+def test_a_search_with_many_matches_is_read_by_its_ids_in_order(
+    client, db, seeded, monkeypatch, params
+):
+    """Past ``ORDER_MATCHES_ABOVE`` chunks of matches the rows are read by id, the ids in the
+    list's order found once: the same export, in fewer statements than a chunk each testing
+    every match."""
+    monkeypatch.setattr(exporting, "CHUNK_ROWS", 2)
+    keyset = {kind: export(client, kind, **params).get_data() for kind in ("csv", "jsonl")}
+    monkeypatch.setattr(queries, "ORDER_MATCHES_ABOVE", 1)
+    with count_queries(db.engine) as statements:
+        by_ids = {kind: export(client, kind, **params).get_data() for kind in ("csv", "jsonl")}
+    assert by_ids == keyset
+    assert len(csv_rows(export(client, "csv", **params))) >= 3
+    assert not [s for s in statements if "FROM aiconvos_conversation" in s and "LIMIT" in s]
 
 
 def test_a_chunk_is_cut_where_its_messages_get_too_many(app, client, db, aiconvos, monkeypatch):
