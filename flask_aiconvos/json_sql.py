@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
@@ -90,10 +90,10 @@ def _json_members(element: JsonMembers, compiler: Any, **kw: Any) -> str:
 
 
 def id_array(ids: Sequence[int]) -> ColumnElement[Any]:
-    """PostgreSQL: the ids as one array parameter, sent as the array's text (the driver would
-    check and convert each id of a list in Python)."""
+    """PostgreSQL: the ids as one ``bigint[]`` parameter (ids are 64-bit), sent as the array's
+    text (the driver would check and convert each id of a list in Python)."""
     listed = "{" + ",".join(str(int(id_)) for id_ in ids) + "}"
-    return cast(bindparam("ids", listed, type_=String()), ARRAY(Integer))
+    return cast(bindparam("ids", listed, type_=String()), ARRAY(BigInteger))
 
 
 def owned_by(owner: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:

@@ -532,6 +532,26 @@ def test_the_database_spells_the_same_json_lines_as_the_encoder(build, monkeypat
     assert by_channel["email"]["messages"][0]["content_format"] == "html"
 
 
+def test_a_conversation_with_a_64_bit_id_is_exported(build):
+    """Ids go to the database as one array or JSON parameter: one past 32 bits is found."""
+    app, ext = build()
+    big = 2**40
+    with app.app_context():
+        conversation = ext.start_conversation(channel="chat", origin="portal_chat")
+        session = app.extensions["aiconvos"].db.session
+        session.execute(
+            sa.update(Conversation).where(Conversation.id == conversation.id).values(id=big)
+        )
+        session.commit()
+        ext.add_message(big, sender="customer", body="Hello", sent_at=FIXED_NOW)
+    client = app.test_client()
+    (record,) = jsonl_records(client.get(JSONL_URL, headers=as_user("exporter")))
+    assert [message["body"] for message in record["messages"]] == ["Hello"]
+    assert [row["id"] for row in csv_rows(client.get(CSV_URL, headers=as_user("exporter")))] == [
+        str(big)
+    ]
+
+
 # --- streamed in chunks ---------------------------------------------------------------------
 
 
