@@ -474,7 +474,7 @@ def jsonl_chunks(
     masked: bool = False,
 ) -> Iterator[str]:
     """The list as JSON Lines text: one record per line (UTF-8, not ASCII-escaped), a block
-    of lines per batch of conversations, whose parts take four statements.
+    of lines per batch of conversations, whose parts take at most four statements.
 
     Unmasked, on SQLite and PostgreSQL, the database spells the JSON text (the same bytes
     ``record`` and the encoder give, in a fraction of the time); masked, each text is masked
