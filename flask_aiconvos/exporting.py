@@ -18,13 +18,17 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, any_, case, func, literal, literal_column, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from . import masking, queries
+from . import json_sql, masking, queries
 from .list_request import ListFilters
+from .models import BIND_ARGUMENTS, Conversation, Message, UTCDateTime, tables_connection
 from .record_format import CONVERSATION_FIELDS, PART_FIELDS
 from .vocab import ConversionKind, count_column
 
@@ -358,6 +362,109 @@ def _batches(chunk: Sequence[Row[Any]]) -> Iterator[Sequence[Row[Any]]]:
         yield chunk[start:]
 
 
+def _python_lines(
+    session: Session, chunk: Sequence[Row[Any]], encode: Callable[[Any], str], masked: bool
+) -> Iterator[str]:
+    """A chunk's lines built here: each record made and encoded (what masking needs)."""
+    for batch in _batches(chunk):
+        parts = queries.parts_of(session, [row[0] for row in batch])
+        yield "".join([encode(record(row, parts, masked=masked)) + "\n" for row in batch])
+
+
+def _text(column: Any) -> Any:
+    return queries.RecordTime(column) if isinstance(column.type, UTCDateTime) else column
+
+
+_C: Any = Conversation.__table__
+_M: Any = Message.__table__
+#: A record's fields before its parts, as JSON text: ``{"external_id":…,"tenant":…,"messages":[``.
+RECORD_HEAD = json_sql.JsonMembers(
+    [(name, _text(_C.c[name])) for name in RECORD_SELECT[1:-2]], closing=',"messages":['
+).label("head")
+#: Each part's objects as JSON text, their fields in ``record``'s order. A message converted
+#: when it was recorded is written as it was received.
+PART_JSON: dict[str, Any] = {
+    "messages": json_sql.JsonMembers(
+        [
+            ("sender", _M.c.sender),
+            ("body", func.coalesce(_M.c.original_body, _M.c.body)),
+            (
+                "content_format",
+                case(
+                    (_M.c.original_body.is_(None), _M.c.content_format),
+                    else_=func.coalesce(func.nullif(_M.c.original_format, ""), _M.c.content_format),
+                ),
+            ),
+            ("via", _M.c.via),
+            ("sent_at", _text(_M.c.sent_at)),
+            ("external_id", _M.c.external_id),
+        ]
+    ),
+    **{
+        name: json_sql.JsonMembers(
+            [(column, _text(queries.PART_TABLES[name][0].c[column])) for column in columns]
+        )
+        for name, columns in queries.PART_COLUMNS.items()
+        if name != "messages"
+    },
+}
+
+
+def _joined_rows(session: Session, name: str, ids: list[int]) -> dict[int, str]:
+    """SQLite: each conversation's objects of one part as JSON text, comma-separated, by id.
+    Before 3.44 it has no ordered aggregate, so the rows come in the timeline's order and are
+    joined here."""
+    rows = queries.part_rows(session, name, ids, [PART_JSON[name]])
+    return {
+        key: ",".join([row[1] for row in group]) for key, group in groupby(rows, key=itemgetter(0))
+    }
+
+
+def _joined_in_postgresql(ids: list[int]) -> Any:
+    """PostgreSQL: every part's objects of the conversations joined there (``string_agg``
+    keeps the timeline's order), one row per part and conversation, in one statement."""
+    listed = json_sql.id_array(ids)
+    selects = []
+    for index, name in enumerate(PART_JSON):
+        part_table, order = queries.PART_TABLES[name]
+        owner = part_table.c.conversation_id
+        joined = func.string_agg(
+            PART_JSON[name],
+            aggregate_order_by(literal_column("','"), *(part_table.c[c] for c in order)),
+        )
+        selects.append(
+            select(literal(index), owner, joined).where(owner == any_(listed)).group_by(owner)
+        )
+    return union_all(*selects)
+
+
+def _joined_parts(session: Session, ids: list[int]) -> list[dict[int, str]]:
+    """For each part (``PART_JSON``'s order), each conversation's objects as JSON text,
+    comma-separated, by id."""
+    if tables_connection(session).dialect.name != "postgresql":
+        return [_joined_rows(session, name, ids) for name in PART_JSON]
+    found: list[dict[int, str]] = [{} for _ in PART_JSON]
+    stmt = _joined_in_postgresql(ids)
+    for index, owner, text in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
+        found[index][owner] = text
+    return found
+
+
+def _database_lines(session: Session, chunk: Sequence[Row[Any]]) -> Iterator[str]:
+    """A chunk's lines spelled by the database (``json_sql``): its conversations' heads and
+    each part's objects come as JSON text, joined here."""
+    for batch in _batches(chunk):
+        ids = [row.id for row in batch]
+        messages, conversions, items, tickets = _joined_parts(session, ids)
+        yield "".join(
+            [
+                f'{head}{messages.get(key, "")}],"conversions":[{conversions.get(key, "")}],'
+                f'"inbox_items":[{items.get(key, "")}],"tickets":[{tickets.get(key, "")}]}}\n'
+                for key, head, _, _, _ in batch
+            ]
+        )
+
+
 def jsonl_chunks(
     session: Session,
     filters: ListFilters,
@@ -367,12 +474,20 @@ def jsonl_chunks(
     masked: bool = False,
 ) -> Iterator[str]:
     """The list as JSON Lines text: one record per line (UTF-8, not ASCII-escaped), a block
-    of lines per batch of conversations, whose parts take four statements."""
+    of lines per batch of conversations, whose parts take at most four statements.
+
+    Unmasked, on SQLite and PostgreSQL, the database spells the JSON text (the same bytes
+    ``record`` and the encoder give, in a fraction of the time); masked, each text is masked
+    here first.
+    """
+    in_database = not masked and tables_connection(session).dialect.name in json_sql.JSON_DIALECTS
+    selected = (_C.c.id, RECORD_HEAD, _C.c.message_count) if in_database else RECORD_SELECT
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     chunks = queries.rows_in_order(
-        session, filters, RECORD_SELECT, sort=sort, descending=descending, chunk=CHUNK_ROWS
+        session, filters, selected, sort=sort, descending=descending, chunk=CHUNK_ROWS
     )
     for chunk in chunks:
-        for batch in _batches(chunk):
-            parts = queries.parts_of(session, [row[0] for row in batch])
-            yield "".join([encode(record(row, parts, masked=masked)) + "\n" for row in batch])
+        if in_database:
+            yield from _database_lines(session, chunk)
+        else:
+            yield from _python_lines(session, chunk, encode, masked)

@@ -36,7 +36,7 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import counters, outcomes, subjects
+from . import bulk_write, counters, outcomes, subjects
 from .errors import InvalidRecord, shown
 from .message_search import message_text
 from .models import (
@@ -553,13 +553,7 @@ class _Writer:
                 started_at=columns["started_at"],
                 outcomes=mask,
             )
-        ids = list(
-            self.session.execute(
-                insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id, sort_by_parameter_order=True),
-                rows,
-                bind_arguments=BIND_ARGUMENTS,
-            ).scalars()
-        )
+        ids = self._insert_conversations(rows)
         now = self.settings.clock()
         parts: dict[Any, list[dict[str, Any]]] = {
             _MESSAGES: [],
@@ -615,10 +609,27 @@ class _Writer:
             for ticket in (record.tickets if tickets is None else tickets)
         ]
 
+    def _insert_conversations(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the conversation rows; their ids in order. Several rows get their ids first
+        and go in together (``bulk_write``); one alone (a chunk's records retried one at a
+        time) lets the database choose, so it never collides with another writer."""
+        if len(rows) == 1:
+            return list(
+                self.session.execute(
+                    insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id),
+                    rows,
+                    bind_arguments=BIND_ARGUMENTS,
+                ).scalars()
+            )
+        ids = bulk_write.new_ids(self.session, _CONVERSATIONS, len(rows))
+        for row, conversation_id in zip(rows, ids, strict=True):
+            row["id"] = conversation_id
+        bulk_write.insert_rows(self.session, _CONVERSATIONS, rows)
+        return ids
+
     def _insert_parts(self, parts: dict[Any, list[dict[str, Any]]]) -> None:
         for table, rows in parts.items():
-            if rows:
-                self.session.execute(insert(table), rows, bind_arguments=BIND_ARGUMENTS)
+            bulk_write.insert_rows(self.session, table, rows)
 
     # --- a record whose conversation is stored already ------------------------------------
 

@@ -146,6 +146,7 @@ def rebuild(connection: Connection) -> None:
         f"INSERT INTO {MESSAGE_FTS_TABLE}(rowid, search_text) "
         f"SELECT id, {INDEXED_SQL} FROM {_MESSAGES}"
     )
+    search_index.merge_segments(connection, MESSAGE_FTS_TABLE)
 
 
 def drop(connection: Connection) -> None:

@@ -42,7 +42,7 @@ from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from . import counters, message_search, outcomes, plans, search_index
+from . import counters, json_sql, message_search, outcomes, plans, search_index
 from .i18n import gettext
 from .list_request import ListFilters
 from .models import (
@@ -53,6 +53,7 @@ from .models import (
     InboxItem,
     Message,
     UTCDateTime,
+    tables_connection,
 )
 from .search_text import word_alternatives
 from .vocab import (
@@ -721,11 +722,9 @@ def _record_time_sqlite(element: RecordTime, compiler: Any, **kw: Any) -> str:
 
 @compiles(RecordTime, "postgresql")
 def _record_time_postgresql(element: RecordTime, compiler: Any, **kw: Any) -> str:
+    # One to_char: the only "." it writes is the fraction's, dropped when it is zero.
     utc = f"({compiler.process(element.column, **kw)} AT TIME ZONE 'UTC')"
-    return (
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') = "
-        f"'000000' THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
-    )
+    return f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
 
 
 @compiles(RecordTime)
@@ -753,35 +752,44 @@ def _exported(column: Any) -> Any:
     return column
 
 
+#: A search with more matches than this many chunks is exported by the ids in the list's
+#: order, found once: each chunk testing every match again would cost chunks × matches.
+ORDER_MATCHES_ABOVE = 10
+
+
 def rows_in_order(
     session: Session,
     filters: ListFilters,
-    columns: Sequence[str],
+    columns: Sequence[str | ColumnElement[Any]],
     *,
     sort: str = "last_activity_at",
     descending: bool = True,
     chunk: int = 1000,
 ) -> Iterator[list[Row[Any]]]:
     """Every conversation of the list (its filters and scope), in the list's order, as chunks
-    of at most ``chunk`` rows of ``columns`` (names of conversation columns; times come as
-    record text, ``record_format.format_time``), each row followed by the sort key.
+    of at most ``chunk`` rows of ``columns`` (names of conversation columns, whose times come as
+    record text, ``record_format.format_time``, or expressions), each row followed by the sort
+    key.
 
     Each chunk is its own statement, continuing after the last row of the one before by the
     sort key (``(column, id)``, a keyset): memory stays constant whatever the list's length,
-    no statement reads the rows before its chunk, and no read lock outlives its chunk.
+    no statement reads the rows before its chunk, and no read lock outlives its chunk. A search
+    matching many conversations is read by its matches' ids instead (``_matched_in_order``).
     """
     table: Any = Conversation.__table__
     column = table.c[SORTABLE_COLUMNS[sort].key]
     order = (column.desc(), table.c.id.desc()) if descending else (column, table.c.id)
-    base = select(
-        *(_exported(table.c[name]) for name in columns),
+    selected = select(
+        *(_exported(table.c[name]) if isinstance(name, str) else name for name in columns),
         type_coerce(column, StoredValue()).label("sort_key"),
         table.c.id.label("sort_id"),
-    ).where(
-        *conditions(
-            filters, indexed=_indexed(session, filters), matches=search_matches(session, filters)
-        )
     )
+    matches = search_matches(session, filters)
+    where = conditions(filters, indexed=_indexed(session, filters), matches=matches)
+    if matches is not None and len(matches) > ORDER_MATCHES_ABOVE * chunk:
+        yield from _matched_in_order(session, selected, where, order, chunk)
+        return
+    base = selected.where(*where)
     after: tuple[Any, int] | None = None
     while True:
         stmt = base
@@ -801,6 +809,26 @@ def rows_in_order(
         if len(rows) < chunk:
             return
         after = (rows[-1][-2], rows[-1][-1])
+
+
+def _matched_in_order(
+    session: Session,
+    selected: Select[Any],
+    where: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    chunk: int,
+) -> Iterator[list[Row[Any]]]:
+    """The list's rows when a search matches many: the matching ids in the list's order in
+    one statement (as many ids as the matches already held), then a statement per chunk of
+    them."""
+    ids = list(
+        session.scalars(
+            select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
+        )
+    )
+    for start in range(0, len(ids), chunk):
+        stmt = selected.where(Conversation.id.in_(_id_list(ids[start : start + chunk])))
+        yield list(session.execute(stmt.order_by(*order), bind_arguments=BIND_ARGUMENTS).all())
 
 
 #: The columns of each part of a conversation the export writes.
@@ -833,26 +861,40 @@ class Parts:
     tickets: dict[int, list[Row[Any]]] = field(default_factory=dict)
 
 
+#: Each part's table and the timeline's order of its rows.
+PART_TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "messages": (Message.__table__, ("sent_at", "id")),
+    "conversions": (Conversion.__table__, ("occurred_at", "id")),
+    "inbox_items": (InboxItem.__table__, ("id",)),
+    "tickets": (EscalationTicket.__table__, ("id",)),
+}
+
+
+def part_rows(
+    session: Session, name: str, conversation_ids: Sequence[int], selected: Sequence[Any]
+) -> list[Row[Any]]:
+    """One part's rows (the conversation id, then ``selected``) of the conversations, by
+    conversation id and in the timeline's order: one statement, the ids one parameter."""
+    part_table, order = PART_TABLES[name]
+    owner = part_table.c.conversation_id
+    dialect = tables_connection(session).dialect.name
+    stmt = (
+        select(owner, *selected)
+        .where(json_sql.owned_by(owner, conversation_ids, dialect))
+        .order_by(owner, *(part_table.c[column] for column in order))
+    )
+    return session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all()
+
+
 def parts_of(session: Session, conversation_ids: Sequence[int]) -> Parts:
     """The messages, conversions, inbox items and tickets of the conversations: four
     statements, however many conversations and messages."""
     parts = Parts()
     if not conversation_ids:
         return parts
-    wanted: list[tuple[str, Any, tuple[str, ...]]] = [
-        ("messages", Message.__table__, ("sent_at", "id")),
-        ("conversions", Conversion.__table__, ("occurred_at", "id")),
-        ("inbox_items", InboxItem.__table__, ("id",)),
-        ("tickets", EscalationTicket.__table__, ("id",)),
-    ]
-    for name, part_table, order in wanted:
-        owner = part_table.c.conversation_id
-        stmt = (
-            select(owner, *(_exported(part_table.c[column]) for column in PART_COLUMNS[name]))
-            .where(owner.in_(bindparam("ids", list(conversation_ids), expanding=True)))
-            .order_by(owner, *(part_table.c[column] for column in order))
-        )
+    for name, (part_table, _) in PART_TABLES.items():
+        selected = [_exported(part_table.c[column]) for column in PART_COLUMNS[name]]
         found: dict[int, list[Row[Any]]] = getattr(parts, name)
-        for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
+        for row in part_rows(session, name, conversation_ids, selected):
             found.setdefault(row[0], []).append(row)
     return parts

@@ -16,6 +16,7 @@ app of the current app context.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,6 +98,10 @@ def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     return value
 
 
+#: What a single line of display text must not hold: a character below U+0020, or DEL.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
 def _line(name: str, value: object, max_chars: int, *, required: bool = False) -> str | None:
     """A single line of display text (subject, name, title): trimmed, blank means absent."""
     if value is None:
@@ -107,7 +112,7 @@ def _line(name: str, value: object, max_chars: int, *, required: bool = False) -
         raise InvalidRecord(name, f"must be a string, got {type(value).__name__}")
     _check_encodable(name, value)
     value = value.strip()
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _CONTROL_CHARACTER.search(value):
         raise InvalidRecord(name, "must be a single line without control characters")
     if not value:
         if required:

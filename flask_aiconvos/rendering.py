@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -1144,6 +1145,13 @@ def _plain_text(body: str, content_format: str) -> str:
         return body
     if not body:
         return ""
+    return _rendered_text(body, content_format)
+
+
+@lru_cache(maxsize=8)
+def _rendered_text(body: str, content_format: str) -> str:
+    """A rendered body's text; the last few are kept, as a message's preview, search text and
+    first line each ask for it in turn."""
     return _html_text(_render(_valid_text(body), content_format, "nh3")[0])
 
 

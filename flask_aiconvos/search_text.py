@@ -36,12 +36,28 @@ def fold_char(ch: str) -> str:
     return ch.lower() if ch.isascii() else _fold_char(ch)
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate``'s table for ``fold``: each code point's ``fold_char``, found when
+    first met and kept (up to ``LIMIT`` of them; rarer ones are folded each time)."""
+
+    LIMIT = 65_536
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        if len(self) < self.LIMIT:
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Text as search compares it, character by character (``fold_char``), so a position in
     the folded text always maps back to one character of the original."""
     if text.isascii():
         return text.lower()
-    return "".join(fold_char(ch) for ch in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _collapse(text: str) -> str:

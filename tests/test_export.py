@@ -27,7 +27,7 @@ from support.security import host_factory
 from support.sql import access_log, count_queries
 
 from bench.generate import Generator, replay
-from flask_aiconvos import exporting
+from flask_aiconvos import exporting, queries
 from flask_aiconvos.list_request import ListFilters
 from flask_aiconvos.models import Conversation, Message
 from flask_aiconvos.record_format import CONVERSATION_FIELDS, PART_FIELDS, format_time
@@ -459,6 +459,99 @@ def test_a_converted_message_is_exported_as_received(build):
     assert (report.skipped, report.messages) == (1, 0)
 
 
+#: Text every JSON encoder must agree on: quotes, backslashes, each control character,
+#: non-ASCII, a character outside the BMP, the line separators JSON leaves alone, DEL.
+AWKWARD = (
+    'q"uo\\te \\u0041 ' + "".join(map(chr, range(1, 32))) + " żółw 😀 \u2028\u2029 \x7f </script>"
+)
+
+
+def test_the_database_spells_the_same_json_lines_as_the_encoder(build, monkeypatch):
+    """Unmasked, the database writes each record's JSON text; it is byte for byte what
+    ``record`` and the encoder write (the masked export's way), whatever the text holds."""
+    app, ext = build(AICONVOS_MARKDOWNIFY_CHANNELS=["email"])
+    with app.app_context():
+        plain = ext.start_conversation(
+            channel="chat",
+            origin="portal_chat",
+            started_at=FIXED_NOW,
+            external_id="k-1",
+            subject="Plain",
+            tenant="t",
+        )
+        ext.add_message(plain.id, sender="customer", body="Hi", sent_at=FIXED_NOW)
+        ext.add_message(
+            plain.id,
+            sender="ai",
+            body="**Yes**",
+            content_format="markdown",
+            sent_at=FIXED_NOW + timedelta(microseconds=120),
+            external_id="m-1",
+        )
+        ext.record_conversion(plain.id, kind="tour", target_id="T-1", occurred_at=FIXED_NOW)
+        ext.link_inbox_item(plain.id, item_id="I-1", status="pending", title="Call back")
+        ext.escalate(plain.id, ticket_id="H-1", subject="Payment")
+        mail = ext.start_conversation(
+            channel="email", origin="customer_reply", started_at=FIXED_NOW - timedelta(days=1)
+        )
+        ext.add_message(
+            mail.id,
+            sender="customer",
+            body="<p>Hello <b>there</b></p>",
+            content_format="html",
+            sent_at=FIXED_NOW - timedelta(days=1),
+        )
+        ext.start_conversation(channel="whatsapp", origin="portal_chat")
+        session = app.extensions["aiconvos"].db.session
+        session.execute(
+            sa.update(Conversation)
+            .where(Conversation.id == plain.id)
+            .values(subject=AWKWARD, customer_name=AWKWARD, external_identifier="\\")
+        )
+        session.execute(
+            sa.update(Message)
+            .where(Message.conversation_id == plain.id)
+            .values(body=AWKWARD, via=AWKWARD[:32])
+        )
+        session.commit()
+
+        def lines() -> str:
+            text = "".join(exporting.jsonl_chunks(session, ListFilters()))
+            session.rollback()
+            return text
+
+        spelled = lines()
+        monkeypatch.setattr(exporting.json_sql, "JSON_DIALECTS", frozenset())
+        encoded = lines()
+    assert spelled == encoded
+    records = [json.loads(line) for line in spelled.split("\n")[:-1]]
+    by_channel = {record["channel"]: record for record in records}
+    assert [len(by_channel[c]["messages"]) for c in ("chat", "email", "whatsapp")] == [2, 1, 0]
+    assert by_channel["chat"]["subject"] == AWKWARD
+    assert by_channel["chat"]["messages"][1]["body"] == AWKWARD
+    assert by_channel["email"]["messages"][0]["content_format"] == "html"
+
+
+def test_a_conversation_with_a_64_bit_id_is_exported(build):
+    """Ids go to the database as one array or JSON parameter: one past 32 bits is found."""
+    app, ext = build()
+    big = 2**40
+    with app.app_context():
+        conversation = ext.start_conversation(channel="chat", origin="portal_chat")
+        session = app.extensions["aiconvos"].db.session
+        session.execute(
+            sa.update(Conversation).where(Conversation.id == conversation.id).values(id=big)
+        )
+        session.commit()
+        ext.add_message(big, sender="customer", body="Hello", sent_at=FIXED_NOW)
+    client = app.test_client()
+    (record,) = jsonl_records(client.get(JSONL_URL, headers=as_user("exporter")))
+    assert [message["body"] for message in record["messages"]] == ["Hello"]
+    assert [row["id"] for row in csv_rows(client.get(CSV_URL, headers=as_user("exporter")))] == [
+        str(big)
+    ]
+
+
 # --- streamed in chunks ---------------------------------------------------------------------
 
 
@@ -491,6 +584,26 @@ def test_streamed_a_chunk_at_a_time_in_a_fixed_number_of_statements(
     with count_queries(db.engine) as more:
         assert len(jsonl_records(export(client, "jsonl"))) == conversations
     assert len(more) == len(statements)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"search": "desk"}, {"search": "desk", "sort": str(ACTIVITY_COLUMN), "channel": "chat"}],
+)
+def test_a_search_with_many_matches_is_read_by_its_ids_in_order(
+    client, db, seeded, monkeypatch, params
+):
+    """Past ``ORDER_MATCHES_ABOVE`` chunks of matches the rows are read by id, the ids in the
+    list's order found once: the same export, in fewer statements than a chunk each testing
+    every match."""
+    monkeypatch.setattr(exporting, "CHUNK_ROWS", 2)
+    keyset = {kind: export(client, kind, **params).get_data() for kind in ("csv", "jsonl")}
+    monkeypatch.setattr(queries, "ORDER_MATCHES_ABOVE", 1)
+    with count_queries(db.engine) as statements:
+        by_ids = {kind: export(client, kind, **params).get_data() for kind in ("csv", "jsonl")}
+    assert by_ids == keyset
+    assert len(csv_rows(export(client, "csv", **params))) >= 3
+    assert not [s for s in statements if "FROM aiconvos_conversation" in s and "LIMIT" in s]
 
 
 def test_a_chunk_is_cut_where_its_messages_get_too_many(app, client, db, aiconvos, monkeypatch):

@@ -371,6 +371,25 @@ def test_a_record_the_database_refuses_is_stored_not_at_all(aiconvos, db, monkey
     assert counter_rows(db.engine) == rebuilt_counter_rows(db.engine)
 
 
+def test_a_chunk_whose_ids_another_writer_took_is_stored_one_record_at_a_time(
+    aiconvos, db, monkeypatch
+):
+    """The ids a chunk takes before writing (``bulk_write.new_ids``) can be taken by another
+    writer first on SQLite: the insert is refused, and each record alone gets its own id."""
+    taken = aiconvos.start_conversation(channel="chat", origin="portal_chat")
+    db.session.commit()
+    monkeypatch.setattr(
+        importing.bulk_write,
+        "new_ids",
+        lambda session, table, n: list(range(taken.id, taken.id + n)),
+    )
+    report = aiconvos.import_conversations(records())
+    assert report.ok, report.errors
+    assert report.conversations == CONVERSATIONS and count(db) == CONVERSATIONS + 1
+    assert report.messages == count(db, Message)
+    assert counter_rows(db.engine) == rebuilt_counter_rows(db.engine)
+
+
 LINES = [
     (
         b"{bad json\n",
