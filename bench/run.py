@@ -101,13 +101,14 @@ def clock_after_newest(connection: sa.Connection) -> datetime:
 
 
 def build_app(
-    url: str, now: datetime
+    url: str, now: datetime, *, timezone: str = "UTC"
 ) -> tuple[Flask, AIConversations, SQLAlchemy, PlainConversationView]:
     """A host app as the README describes it, with the plain view beside the extension's."""
     app = Flask("bench_host")
     app.config.update(
         SECRET_KEY="bench",
         SQLALCHEMY_DATABASE_URI=sqlalchemy_url(url),
+        AICONVOS_TIMEZONE=timezone,
     )
     db = SQLAlchemy()
     db.init_app(app)
@@ -730,6 +731,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="scenario keys to run (default: all)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain view")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        help="AICONVOS_TIMEZONE of our screens (days and months counted in it)",
+    )
     args = parser.parse_args(argv)
 
     url = args.database_url or default_url(args.conversations)
@@ -750,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     probe.dispose()
     phone_fragment = phone.replace(" ", "")[-6:]
 
-    app, aiconvos, db, view = build_app(url, now)
+    app, aiconvos, db, view = build_app(url, now, timezone=args.timezone)
     with app.app_context():
         engine = db.engine
     report = Report(machine=machine(engine), database=database_info(engine))

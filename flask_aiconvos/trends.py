@@ -29,7 +29,7 @@ still in one statement.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,12 +38,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    String,
     and_,
     case,
     func,
     literal_column,
+    null,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -51,7 +54,7 @@ from sqlalchemy.orm import Session
 from . import counters, outcomes, queries, search_index
 from .i18n import gettext, ngettext
 from .list_request import ListFilters, local_midnight
-from .models import BIND_ARGUMENTS, Conversation
+from .models import BIND_ARGUMENTS, Conversation, UTCDateTime
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
 #: The longest range (in days) the chart shows day by day; longer ones are shown by month.
@@ -307,45 +310,114 @@ def _bounds(spans: list[tuple[datetime, datetime]]) -> list[datetime]:
     return [spans[0][0], *(high for _, high in spans)]
 
 
-def _statement(
+@dataclass
+class _Plan:
+    """How the counted spans are read: from the counters, plus signed corrections read from
+    the conversations themselves.
+
+    Each span's edges are moved to the nearest UTC midnight, so the counters (whole months and
+    days) cover it; what the move added or left out, at most half a day at each edge, is read
+    from the conversations and subtracted or added. In Europe/London a month's edge in summer
+    costs an hour of conversations, and the month's own counter still serves.
+    """
+
+    months: list[counters.Span] = field(default_factory=list)
+    days: list[counters.Span] = field(default_factory=list)
+    #: The spans' edges as moved: a counter row belongs to the span whose moved edges hold it.
+    moved: list[datetime] = field(default_factory=list)
+    #: Corrections: (piece, span index, sign) as planned, then cut at every piece's edges
+    #: (``edges``) into disjoint atoms, each with its (span, sign) uses.
+    planned: list[tuple[tuple[datetime, datetime], int, int]] = field(default_factory=list)
+    edges: list[datetime] = field(default_factory=list)
+    atoms: dict[datetime, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def use(self, low: datetime, high: datetime, span: int, sign: int) -> None:
+        """Count ``[low, high)`` (or ``[high, low)`` with the other sign) for ``span``."""
+        if low > high:
+            low, high, sign = high, low, -sign
+        if low < high:
+            self.planned.append(((low, high), span, sign))
+
+    def cut(self) -> None:
+        self.edges = sorted({edge for piece, _, _ in self.planned for edge in piece})
+        position = {edge: k for k, edge in enumerate(self.edges)}
+        for (low, high), span, sign in self.planned:
+            for k in range(position[low], position[high]):
+                self.atoms.setdefault(self.edges[k], []).append((span, sign))
+
+
+def _nearest_midnight(moment: datetime) -> datetime:
+    start = counters.day_start(moment)
+    return start if moment - start <= timedelta(hours=12) else start + timedelta(days=1)
+
+
+def _plan(spans: list[tuple[datetime, datetime]], counted: list[bool]) -> _Plan:
+    plan = _Plan(moved=[_nearest_midnight(edge) for edge in _bounds(spans)])
+    for index, (low, high) in enumerate(spans):
+        if not counted[index]:
+            continue
+        moved_low, moved_high = plan.moved[index], plan.moved[index + 1]
+        if moved_low >= moved_high:  # shorter than the move: read it all
+            plan.use(low, high, index, 1)
+            continue
+        split = counters.split(moved_low, moved_high)
+        if split.months is not None:
+            plan.months.append(split.months)
+        plan.days.extend(split.days)
+        for start, end in split.raw:  # only where a bound was clamped to the span of time
+            assert start is not None and end is not None
+            plan.use(start, end, index, 1)
+        plan.use(low, moved_low, index, 1)
+        plan.use(moved_high, high, index, 1)
+    plan.cut()
+    return plan
+
+
+def _atom_spans(plan: _Plan) -> list[counters.Span]:
+    """The atoms as few conditions: adjacent ones joined."""
+    k = {edge: i for i, edge in enumerate(plan.edges)}
+    return _merged([(start, plan.edges[k[start] + 1]) for start in plan.atoms])
+
+
+def _search_statement(
     session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
 ) -> Any:
-    """The grouped statement: (a moment inside the span, conversations, one column per kind)
-    for the list's channel. Counter rows are grouped by their own period (in key order, so
-    without sorting; each lies inside one span), conversations by their span."""
-    bounds = _bounds(spans)
+    """The matching conversations counted per span: (a moment inside it, counts)."""
+    c = Conversation
+    unranged = replace(filters, started_from=None, started_to=None)
+    where = queries.conditions(
+        unranged,
+        with_channel=False,
+        indexed=bool(filters.search_words) and search_index.enabled(session),
+        matches=queries.search_matches(session, filters),
+    )
+    if filters.channel is not None:
+        where.append(c.channel == filters.channel)
+    stmt = select(
+        func.min(c.started_at).label("bucket_start"),
+        func.count(),
+        *(counters.having_kind(k) for k in values(ConversionKind)),
+    ).where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
+    return _by_span(stmt, c.started_at, _bounds(spans))
+
+
+def _counters_statement(filters: ListFilters, plan: _Plan) -> Any:
+    """(grain, period start, piece index, counts): counter rows grouped by their own period
+    (in key order, so without sorting), part-days by their piece."""
     kinds = values(ConversionKind)
     c = Conversation
-    if filters.search_words or not counters.usable_for(filters.tenant):
-        unranged = replace(filters, started_from=None, started_to=None)
-        where = queries.conditions(
-            unranged,
-            with_channel=False,
-            indexed=bool(filters.search_words) and search_index.enabled(session),
-            matches=queries.search_matches(session, filters),
-        )
-        if filters.channel is not None:
-            where.append(c.channel == filters.channel)
-        stmt = select(
-            func.min(c.started_at).label("bucket_start"),
-            func.count(),
-            *(counters.having_kind(k) for k in kinds),
-        ).where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
-        return _by_span(stmt, c.started_at, bounds)
-    pieces = [counters.split(low, high) for low, high in spans]
-    months = _merged([p.months for p in pieces if p.months is not None])
-    days = _merged([span for p in pieces for span in p.days])
-    raw = _merged([span for p in pieces for span in p.raw])
     parts = []
     counter: Any = counters.table_for(filters.outcomes)
     periods = [
         and_(counter.grain == grain, _within(counter.period_start, span))
-        for grain, group in ((counters.MONTH, months), (counters.DAY, days))
-        for span in group
+        for grain, group in ((counters.MONTH, plan.months), (counters.DAY, plan.days))
+        for span in _merged(group)
     ]
     if periods:
         stmt = select(
+            counter.grain.label("grain"),
             counter.period_start.label("bucket_start"),
+            type_coerce(null(), Integer).label("piece"),
             func.sum(counter.conversations),
             *(func.sum(getattr(counter, counters.KIND_COLUMNS[k])) for k in kinds),
         ).where(or_(*periods))
@@ -355,23 +427,55 @@ def _statement(
             stmt = stmt.where(counter.channel == filters.channel)
         if filters.outcomes:
             stmt = stmt.where(outcomes.condition(counter.outcomes, filters.outcomes))
-        parts.append(stmt.group_by(counter.period_start))
-    if raw:
+        parts.append(stmt.group_by(counter.grain, counter.period_start))
+    if plan.atoms:
+        edges = plan.edges
+        label = _label_of(c.started_at, edges) if len(edges) > 2 else literal_column("0")
         stmt = select(
-            func.min(c.started_at).label("bucket_start"),
+            type_coerce(null(), String).label("grain"),
+            type_coerce(null(), UTCDateTime()).label("bucket_start"),
+            label.label("piece"),
             func.count(),
             *(counters.having_kind(k) for k in kinds),
-        ).where(or_(*(_within(c.started_at, span) for span in raw)))
+        ).where(or_(*(_within(c.started_at, piece) for piece in _atom_spans(plan))))
         if filters.tenant is not None:
             stmt = stmt.where(c.tenant == filters.tenant)
         if filters.channel is not None:
             stmt = stmt.where(c.channel == filters.channel)
         if filters.outcomes:
             stmt = stmt.where(outcomes.condition(c.outcome_mask, filters.outcomes))
-        parts.append(_by_span(stmt, c.started_at, bounds))
+        parts.append(stmt.group_by(literal_column("piece")) if len(edges) > 2 else stmt)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def _counted_rows(
+    session: Session,
+    filters: ListFilters,
+    spans: list[tuple[datetime, datetime]],
+    counted: list[bool],
+) -> Iterator[tuple[int, int, Sequence[Any]]]:
+    """(span index, sign, counts) for every row the one statement gives."""
+    bounds = _bounds(spans)
+    if filters.search_words or not counters.usable_for(filters.tenant):
+        for row in session.execute(
+            _search_statement(session, filters, spans), bind_arguments=BIND_ARGUMENTS
+        ):
+            if row[0] is not None:  # one span's aggregate over no conversation
+                yield bisect_right(bounds, row[0]) - 1, 1, row[1:]
+        return
+    plan = _plan(spans, counted)
+    stmt = _counters_statement(filters, plan)
+    if stmt is None:
+        return
+    for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS):
+        grain, start, piece = row[0], row[1], row[2]
+        if grain is not None:
+            yield bisect_right(plan.moved, start) - 1, 1, row[3:]
+        elif int(row[3] or 0):
+            for span, sign in plan.atoms[plan.edges[int(piece)]]:
+                yield span, sign, row[3:]
 
 
 def trends(
@@ -420,19 +524,15 @@ def trends(
         keys.append(key)
     found: dict[Any, list[int]] = {}
     width = 1 + len(values(ConversionKind))
-    counted = [(low, high) for (low, high), key in zip(spans, keys, strict=True) if key is not None]
-    stmt = _statement(session, filters, spans) if counted else None
-    bounds = _bounds(spans) if spans else []
-    if stmt is not None:
-        for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS):
-            if row[0] is None:  # one span's aggregate over no conversation
-                continue
-            key = keys[bisect_right(bounds, row[0]) - 1]
-            if key is None:
-                continue
-            totals = found.setdefault(key, [0] * width)
-            for position, value in enumerate(row[1:]):
-                totals[position] += int(value or 0)
+    counted = [key is not None for key in keys]
+    rows = _counted_rows(session, filters, spans, counted) if any(counted) else iter(())
+    for index, sign, counts in rows:
+        key = keys[index]
+        if key is None:
+            continue
+        totals = found.setdefault(key, [0] * width)
+        for position, value in enumerate(counts):
+            totals[position] += sign * int(value or 0)
 
     def figures(key: Any) -> Figures:
         totals = found.get(key, [0] * width)
