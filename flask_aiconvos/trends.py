@@ -13,17 +13,16 @@ still counts in the bucket its conversation started in).
 
 **One statement** (``trends``) answers the previous period and every bucket, whatever the length
 of the range. Each bucket and the previous period is a span of UTC instants between two local
-midnights; ``counters.split`` covers each with whole UTC months and days of the write-time
-counters and raw part-days of the conversations. A counter row or a conversation is labelled
-with the span holding it in SQL, by a balanced ``CASE`` over the spans' UTC bounds (its depth is
-log₂ of their number), and the statement groups by label and channel. The labels are exact in
-any zone, DST changes included, because the bounds are computed by ``zoneinfo`` for each local
-midnight. In UTC every bucket is made of counter rows. In another zone a local day never covers
-a whole UTC day, so day buckets are counted from the conversations (only inside the chart's
-window, at most twice ``MAX_DAY_BUCKETS`` days, through the ``started_at`` index), and month
-buckets from the counters plus the part-days at their edges. With a search (or a blank tenant,
-which the counters cannot tell apart) every figure is counted from the matching conversations,
-still in one statement.
+midnights (computed by ``zoneinfo``, so exact in any zone, DST changes included). Each span's
+edges are moved to the nearest UTC midnight and ``counters.split`` covers the moved span with
+whole UTC months and days of the write-time counters; the counter rows are grouped by their own
+period (in key order, no sort) and placed in their span by bisection. What moving an edge added
+or left out, at most half a day, is read from the conversations (through the ``started_at``
+index, grouped by a balanced ``CASE`` over the pieces' bounds) and subtracted or added, so in
+UTC every figure is a counter row and in Europe/London a summer month edge costs an hour of
+conversations. The list's channel is a condition. With a search (or a blank tenant, which the
+counters cannot tell apart) every figure is counted from the matching conversations, grouped by
+span, still in one statement.
 """
 
 from __future__ import annotations
