@@ -80,11 +80,6 @@ def _language() -> _Language | None:
     return found
 
 
-def babel_installed() -> bool:
-    """Whether Flask-Babel can be imported here (the ``i18n`` extra)."""
-    return flask_babel is not None
-
-
 def active_locale() -> Locale | None:
     """The request's Babel locale, or ``None`` where the screens stay English."""
     language = _language()
