@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from support.hosts import FIXED_NOW
 from support.http import accessible_text, soup
+from support.http import flat_text as text
 from support.listing import (
     LIST_URL,
     converted,
@@ -41,10 +42,6 @@ def cell(page, conversation_id: int, column: str):
     found = row(page, conversation_id).select_one(f"td.col-{column}")
     assert found is not None
     return found
-
-
-def text(element) -> str:
-    return " ".join(element.get_text(" ", strip=True).split())
 
 
 # --- conversion badges ------------------------------------------------------------------------

@@ -20,12 +20,13 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from bs4 import BeautifulSoup
 from flask import Flask, render_template_string, session
 from flask_admin import Admin
 from flask_sqlalchemy import SQLAlchemy
 from jinja2 import Environment
 from support.hosts import FIXED_NOW
+from support.http import as_user, soup
+from support.http import flat_text as text
 from support.readme import code_blocks
 from support.wheel import ROOT
 
@@ -44,7 +45,7 @@ KEYWORDS = {
     "N_": None,
 }
 FRENCH = {"Accept-Language": "fr"}
-ADMIN = {"X-Test-User": "admin"}
+ADMIN = as_user("admin")
 
 # --- every template string is marked --------------------------------------------------------
 
@@ -193,10 +194,6 @@ def french(message: str) -> str:
     return translated
 
 
-def text(node) -> str:
-    return " ".join(node.get_text(" ", strip=True).split())
-
-
 @pytest.fixture
 def recorded(aiconvos: AIConversations) -> int:
     conversation = aiconvos.start_conversation(
@@ -219,7 +216,7 @@ def recorded(aiconvos: AIConversations) -> int:
 
 
 def test_the_list_speaks_french(client, recorded) -> None:
-    page = BeautifulSoup(client.get(LIST, headers={**ADMIN, **FRENCH}).data, "html.parser")
+    page = soup(client.get(LIST, headers={**ADMIN, **FRENCH}))
 
     assert page.select_one("#aiconvos-search")["placeholder"] == french(
         "Messages, name, subject, email, phone"
@@ -237,8 +234,7 @@ def test_the_list_speaks_french(client, recorded) -> None:
 
 
 def test_the_timeline_speaks_french(client, recorded) -> None:
-    response = client.get(f"{LIST}details/?id={recorded}", headers={**ADMIN, **FRENCH})
-    page = BeautifulSoup(response.data, "html.parser")
+    page = soup(client.get(f"{LIST}details/?id={recorded}", headers={**ADMIN, **FRENCH}))
 
     assert french("Back to the list") in text(page.select_one('[data-nav="list"]'))
     message = page.select_one("[data-message-id]")
@@ -290,7 +286,7 @@ def test_the_panel_speaks_french(app, client, recorded) -> None:
         ),
     )
 
-    panel = BeautifulSoup(client.get("/visitor", headers={**ADMIN, **FRENCH}).data, "html.parser")
+    panel = soup(client.get("/visitor", headers={**ADMIN, **FRENCH}))
 
     assert text(panel.select_one("h2")) == french("AI conversations")
     assert "il y a 15 minutes" in text(panel.select_one(f'[data-conversation-id="{recorded}"]'))
@@ -426,7 +422,7 @@ def bracketed(monkeypatch) -> None:
 
 def test_every_string_the_list_shows_goes_through_the_catalog(client, recorded, bracketed):
     for query in ("", "?range=this_month&outcome=tour", "?search=meeting", "?channel=voice"):
-        page = BeautifulSoup(client.get(LIST + query, headers=ADMIN).data, "html.parser")
+        page = soup(client.get(LIST + query, headers=ADMIN))
         shown = page.select_one(".aiconvos")
         assert shown is not None, query
         assert untranslated(shown) == [], query
@@ -439,8 +435,7 @@ def test_every_string_the_timeline_shows_goes_through_the_catalog(
     aiconvos.link_inbox_item(recorded, item_id="INB-1", status="pending", title="Follow up")
     aiconvos.escalate(recorded, ticket_id="T-1", subject="Screen size")
 
-    response = client.get(f"{LIST}details/?id={recorded}", headers=ADMIN)
-    page = BeautifulSoup(response.data, "html.parser")
+    page = soup(client.get(f"{LIST}details/?id={recorded}", headers=ADMIN))
 
     assert untranslated(page.select_one(".aiconvos")) == []
     assert untranslated(page.select_one("#aiconvos-shortcuts")) == []

@@ -15,6 +15,11 @@ def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
+def flat_text(element) -> str:
+    """An element's text with its whitespace collapsed to single spaces."""
+    return " ".join(element.get_text(" ", strip=True).split())
+
+
 def accessible_text(element) -> str:
     """An element's text as a screen reader names it: ``aria-hidden`` parts left out, spaces
     collapsed."""
