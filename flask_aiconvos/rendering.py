@@ -910,7 +910,7 @@ def _render(body: str, content_format: str, engine: str) -> tuple[str, str]:
 #: ``LONG_MESSAGE_VISIBLE_LINES`` lines behind "Show more".
 LONG_MESSAGE_LINES = 40
 LONG_MESSAGE_VISIBLE_LINES = 30
-#: Stored in English inside the rendered HTML; ``localise_folds`` translates them when shown.
+#: Stored in English inside the rendered HTML; ``localise_stored`` translates them when shown.
 QUOTED_SUMMARY = i18n.N_("Show quoted text")
 SHOW_MORE_SUMMARY = i18n.N_("Show more")
 _LINE_BLOCKS = frozenset(
@@ -919,6 +919,15 @@ _LINE_BLOCKS = frozenset(
 _FOLD_HINTS = ("<br", "<p", "<div", "<li", "<tr", "<h", "<dt", "<dd", "<pre")
 _QUOTED_OPEN = f"<details data-quoted><summary>{QUOTED_SUMMARY}</summary>"
 _MORE_OPEN = f"<details data-more><summary>{SHOW_MORE_SUMMARY}</summary>"
+
+
+#: The fragments of our own English that rendered HTML is stored with, and their text.
+_STORED_ENGLISH = (
+    (_QUOTED_OPEN, QUOTED_SUMMARY),
+    (_MORE_OPEN, SHOW_MORE_SUMMARY),
+    (_SOURCE_NOTE, SOURCE_NOTE),
+    (_PLAIN_NOTE, PLAIN_NOTE),
+)
 
 
 def localise_stored(safe_html: str) -> str:
@@ -936,14 +945,6 @@ def localise_stored(safe_html: str) -> str:
             translated = htmllib.escape(i18n.gettext(english), quote=False)
             safe_html = safe_html.replace(fragment, fragment.replace(english, translated))
     return safe_html
-
-
-_STORED_ENGLISH = (
-    (_QUOTED_OPEN, QUOTED_SUMMARY),
-    (_MORE_OPEN, SHOW_MORE_SUMMARY),
-    (_SOURCE_NOTE, SOURCE_NOTE),
-    (_PLAIN_NOTE, PLAIN_NOTE),
-)
 
 
 def _is_quote(node: _Node) -> bool:
