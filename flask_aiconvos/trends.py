@@ -456,8 +456,8 @@ def _counted_rows(
     counted: list[bool],
 ) -> Iterator[tuple[int, int, Sequence[Any]]]:
     """(span index, sign, counts) for every row the one statement gives."""
-    bounds = _bounds(spans)
     if filters.search_words or not counters.usable_for(filters.tenant):
+        bounds = _bounds(spans)
         for row in session.execute(
             _search_statement(session, filters, spans), bind_arguments=BIND_ARGUMENTS
         ):
