@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from support.hosts import make_host_app
+from support.writers import WRITERS, run_writers
 
 from flask_aiconvos import Conversation, Conversion, Message
 
-WRITERS = 4
 PER_WRITER = 20
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
-
-
-def run_writers(database_url: str, target) -> list[BaseException]:
-    """Run ``target(ext, writer_index)`` in WRITERS threads, each with its own app and engine.
-
-    The apps are built first, in this thread: what races is the writing, not Flask's set-up
-    (CPython 3.11 can fail compiling URL rules in several threads at once).
-    """
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WRITERS, timeout=60)
-    hosts = [make_host_app(database_url) for _ in range(WRITERS)]
-
-    def worker(index: int) -> None:
-        app, ext = hosts[index]
-        try:
-            with app.app_context():
-                barrier.wait()
-                target(ext, index)
-        except BaseException as error:  # collected and asserted on below
-            errors.append(error)
-        finally:
-            with app.app_context():
-                app.extensions["test_db"].engine.dispose()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a writer did not finish"
-    return errors
 
 
 def test_concurrent_messages_and_conversions(app, aiconvos, db, database_url):

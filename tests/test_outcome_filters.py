@@ -13,7 +13,6 @@ import csv
 import io
 import itertools
 import random
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote
@@ -22,11 +21,12 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from support.hosts import FIXED_NOW, make_host_app, tenant_of_current_user
+from support.hosts import FIXED_NOW, tenant_of_current_user
 from support.http import as_user, soup
 from support.listing import LIST_URL, get_list, list_page, metrics, query_of, row_ids, start
 from support.records import counter_rows, rebuilt_counter_rows
 from support.sql import count_queries
+from support.writers import run_writers
 from werkzeug.datastructures import MultiDict
 
 from flask_aiconvos import AIConversations, outcomes, queries
@@ -406,32 +406,17 @@ def test_concurrent_writers_into_one_conversation_agree_on_its_outcomes(
     # Each writer's own conversation, all counted in the same rows: their moves between the
     # same two masks run in opposite directions at once.
     own = [start(aiconvos, customer_id="C-1").id for _ in range(4)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
 
-    def writer(index: int) -> None:
-        other, ext = make_host_app(database_url)
-        try:
-            with other.app_context():
-                barrier.wait()
-                for round_ in range(6):
-                    status = "approved" if round_ % 2 else "pending"
-                    ext.link_inbox_item(conversation.id, item_id=f"I-{index}", status=status)
-                    ext.record_conversion(conversation.id, kind=KINDS[index], target_id=round_)
-                    flipped = "pending" if (round_ + index) % 2 else "approved"
-                    ext.link_inbox_item(own[index], item_id="I", status=flipped)
-                ext.escalate(conversation.id, ticket_id=f"T-{index}", subject="Help")
-        except BaseException as error:  # collected and asserted on below
-            errors.append(error)
-        finally:
-            with other.app_context():
-                other.extensions["test_db"].engine.dispose()
+    def writer(ext: AIConversations, index: int) -> None:
+        for round_ in range(6):
+            status = "approved" if round_ % 2 else "pending"
+            ext.link_inbox_item(conversation.id, item_id=f"I-{index}", status=status)
+            ext.record_conversion(conversation.id, kind=KINDS[index], target_id=round_)
+            flipped = "pending" if (round_ + index) % 2 else "approved"
+            ext.link_inbox_item(own[index], item_id="I", status=flipped)
+        ext.escalate(conversation.id, ticket_id=f"T-{index}", subject="Help")
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = run_writers(database_url, writer)
     assert errors == []
     db.session.expire_all()
     stored = db.session.get(Conversation, conversation.id)
