@@ -3,19 +3,15 @@
 SQLite has no statistics on the conversations' distribution, so for a date range or a search it
 cannot tell whether walking the activity index (stopping when the page is full) or collecting
 and sorting the matches is cheaper; the exact totals the list already has can. ``+column``
-(``NoIndex``) tells SQLite not to use an index for a term. PostgreSQL's planner weighs both
-from its own statistics and is left alone.
+(``no_index.NoIndex``) tells SQLite not to use an index for a term. PostgreSQL's planner weighs
+both from its own statistics and is left alone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from .list_request import ListFilters
 from .models import tables_engine
@@ -61,25 +57,3 @@ def range_plan(
         return None
     recent = filters.started_to is None or filters.started_to > now - timedelta(days=1)
     return "walk" if recent or total > RANGE_SORT_LIMIT else "sort"
-
-
-class NoIndex(ColumnElement[Any]):
-    """A column SQLite's planner may not use an index for (``+column``); the column elsewhere."""
-
-    __visit_name__ = "aiconvos_no_index"
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(NoIndex)
-def _compile_no_index(element: NoIndex, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(NoIndex, "sqlite")
-def _compile_no_index_sqlite(element: NoIndex, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -55,6 +56,7 @@ from .models import (
     UTCDateTime,
     tables_connection,
 )
+from .no_index import NoIndex
 from .search_text import word_alternatives
 from .vocab import (
     ALL_CHANNELS_LABEL,
@@ -104,9 +106,19 @@ def _json_ids_postgresql(element: _json_ids, compiler: Any, **kw: Any) -> str:
     return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
 
 
+class Matches(tuple[int, ...]):
+    """A search's matching conversation ids, in id order; spelled as the JSON parameter of
+    ``_id_list`` once, however many of the page's statements use them."""
+
+    @cached_property
+    def as_json(self) -> str:
+        return json.dumps(self)
+
+
 def _id_list(ids: Sequence[int]) -> Select[Any]:
     """``ids`` as a one-column table: one parameter, however many ids."""
-    listed = _json_ids(json.dumps(list(ids))).table_valued("value")
+    payload = ids.as_json if isinstance(ids, Matches) else json.dumps(list(ids))
+    listed = _json_ids(payload).table_valued("value")
     return select(cast(listed.c.value, Conversation.id.type))
 
 
@@ -116,7 +128,7 @@ CHECK_BELOW = 2_000
 _MATCHES = "aiconvos.search_matches"
 
 
-def search_matches(session: Session, filters: ListFilters) -> list[int] | None:
+def search_matches(session: Session, filters: ListFilters) -> Matches | None:
     """The ids of the conversations holding every search term (whatever the tenant, tab or
     dates), found once and reused by the page's statements until the session writes, commits
     or rolls back; ``None`` without a search. One statement per term, fewer once the matches
@@ -124,14 +136,14 @@ def search_matches(session: Session, filters: ListFilters) -> list[int] | None:
     words = filters.search_words
     if not words:
         return None
-    known: dict[tuple[str, ...], list[int]] = session.info.setdefault(_MATCHES, {})
+    known: dict[tuple[str, ...], Matches] = session.info.setdefault(_MATCHES, {})
     key = tuple(words)
     if key not in known:
         known[key] = _find_matches(session, words)
     return known[key]
 
 
-def _find_matches(session: Session, words: Sequence[str]) -> list[int]:
+def _find_matches(session: Session, words: Sequence[str]) -> Matches:
     found: set[int] | None = None
     for word in words:
         if found is not None and len(found) < CHECK_BELOW:
@@ -148,7 +160,7 @@ def _find_matches(session: Session, words: Sequence[str]) -> list[int]:
         found = holding if found is None else found & holding
         if not found:
             break
-    return sorted(found or ())
+    return Matches(sorted(found or ()))
 
 
 @event.listens_for(Session, "after_flush")
@@ -320,7 +332,7 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
                 matches=search_matches(session, filters),
             )
         )
-        .group_by(Conversation.channel)
+        .group_by(NoIndex(Conversation.channel))  # found by id, not by a channel scan
     )
     return [
         counters.ChannelTotal(
@@ -420,20 +432,20 @@ def page_of_rows(
         # Walk the activity index and test each id against the search's matches:
         # only the page's own rows are read, instead of every match (then sorted).
         where = conditions(
-            filters, indexed=True, id_column=plans.NoIndex(Conversation.id), matches=matches
+            filters, indexed=True, id_column=NoIndex(Conversation.id), matches=matches
         )
     elif plan == "walk":
         unranged = replace(filters, started_from=None, started_to=None)
-        started = plans.NoIndex(Conversation.started_at)
+        started = NoIndex(Conversation.started_at)
         where = conditions(unranged)
         if filters.started_from is not None:
             where.append(started >= filters.started_from)
         if filters.started_to is not None:
             where.append(started < filters.started_to)
     elif plan == "sort":
-        inner_order = (plans.NoIndex(column).desc(), plans.NoIndex(Conversation.id).desc())
+        inner_order = (NoIndex(column).desc(), NoIndex(Conversation.id).desc())
         if not descending:
-            inner_order = (plans.NoIndex(column), plans.NoIndex(Conversation.id))
+            inner_order = (NoIndex(column), NoIndex(Conversation.id))
     ids = (
         select(Conversation.id)
         .where(*where)

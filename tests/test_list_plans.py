@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from support.hosts import FIXED_NOW
 from support.sql import count_queries
 
-from flask_aiconvos import plans, queries
+from flask_aiconvos import counters, plans, queries
 from flask_aiconvos.list_request import ListFilters, parse_list_args
 from flask_aiconvos.models import Conversation, Message
 from flask_aiconvos.search_text import word_alternatives
@@ -129,3 +129,36 @@ def test_sqlite_plans_are_the_intended_ones(app, aiconvos, db, monkeypatch) -> N
     assert plans.walk_for_search(25, 5_000, "last_activity_at")
     assert not plans.walk_for_search(25, 50, "last_activity_at")
     assert not plans.walk_for_search(5_025, 8_000, "last_activity_at")
+
+
+def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, db) -> None:
+    """The conversations of a range's part-days are counted from the start-ordered index (the
+    counts are in it), not by scanning the channel-ordered one for its group order."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("plans are steered on SQLite only")
+    record(aiconvos, 30)
+    seen: list[tuple[str, tuple]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        totals = counters.channel_totals(
+            db.session,
+            tenant=None,
+            started_from=FIXED_NOW - timedelta(days=20, hours=5),
+            started_to=FIXED_NOW - timedelta(days=3, hours=7),
+        )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert totals
+    [(statement, parameters)] = seen
+    plan = " | ".join(
+        row[3]
+        for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters
+        )
+    )
+    assert "ix_aiconvos_conversation_started" in plan, plan
+    assert "SCAN aiconvos_conversation" not in plan, plan

@@ -499,9 +499,9 @@ def test_found_matches_are_reused_until_the_session_writes(aiconvos, db) -> None
     session = db.session
     filters = ListFilters(search="hammock")
     conversation = start(aiconvos)
-    assert queries.search_matches(session, filters) == []
+    assert queries.search_matches(session, filters) == ()
     with count_queries(db.engine) as seen:
-        assert queries.search_matches(session, filters) == []
+        assert queries.search_matches(session, filters) == ()
     assert seen == []
     said(aiconvos, conversation, "Is there a hammock on the roof?")  # commits
-    assert queries.search_matches(session, filters) == [conversation.id]
+    assert queries.search_matches(session, filters) == (conversation.id,)
