@@ -12,11 +12,9 @@ the trigram indexes where the database has them, once per page (``search_matches
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +25,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    cast,
     event,
     func,
     or_,
@@ -39,7 +36,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -55,6 +51,7 @@ from .models import (
     Message,
     UTCDateTime,
     tables_connection,
+    tables_engine,
 )
 from .no_index import NoIndex
 from .search_text import word_alternatives
@@ -93,33 +90,21 @@ def _term_ids(word: str, *, indexed: bool) -> Select[Any]:
     return union(in_fields, message_search.conversations_with(word, indexed=indexed))
 
 
-class _json_ids(GenericFunction[Any]):
-    """The elements of a JSON array as a table with a ``value`` column: SQLite's ``json_each``,
-    PostgreSQL's ``json_array_elements_text``."""
+class Matches(json_sql.IdList):
+    """A search's matching conversation ids, in id order, found on a ``dialect`` database:
+    the page's statements each send them as one parameter, spelled once."""
 
-    name = "json_each"
-    inherit_cache = True
+    dialect: str
 
+    @classmethod
+    def found(cls, ids: Sequence[int], dialect: str) -> Matches:
+        matches = cls(ids)
+        matches.dialect = dialect
+        return matches
 
-@compiles(_json_ids, "postgresql")
-def _json_ids_postgresql(element: _json_ids, compiler: Any, **kw: Any) -> str:
-    return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
-
-
-class Matches(tuple[int, ...]):
-    """A search's matching conversation ids, in id order; spelled as the JSON parameter of
-    ``_id_list`` once, however many of the page's statements use them."""
-
-    @cached_property
-    def as_json(self) -> str:
-        return json.dumps(self)
-
-
-def _id_list(ids: Sequence[int]) -> Select[Any]:
-    """``ids`` as a one-column table: one parameter, however many ids."""
-    payload = ids.as_json if isinstance(ids, Matches) else json.dumps(list(ids))
-    listed = _json_ids(payload).table_valued("value")
-    return select(cast(listed.c.value, Conversation.id.type))
+    def held_by(self, column: Any) -> ColumnElement[bool]:
+        """SQL: ``column`` (a conversation id) is one of these."""
+        return json_sql.owned_by(column, self, self.dialect)
 
 
 #: Once this few conversations hold a search's first terms, its other terms are checked in
@@ -144,23 +129,26 @@ def search_matches(session: Session, filters: ListFilters) -> Matches | None:
 
 
 def _find_matches(session: Session, words: Sequence[str]) -> Matches:
+    dialect = tables_engine(session).dialect.name
     found: set[int] | None = None
     for word in words:
         if found is not None and len(found) < CHECK_BELOW:
-            among = _id_list(sorted(found))
+            among = Matches.found(sorted(found), dialect)
             stmt: Any = union(
-                select(Conversation.id).where(Conversation.id.in_(among), _word_condition(word)),
+                select(Conversation.id).where(
+                    among.held_by(Conversation.id), _word_condition(word)
+                ),
                 select(Message.conversation_id).where(
-                    Message.conversation_id.in_(among), message_search.term_matches(word)
+                    among.held_by(Message.conversation_id), message_search.term_matches(word)
                 ),
             )
         else:
             stmt = _term_ids(word, indexed=search_index.enabled(session))
-        holding = set(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS))
+        holding = set(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS).all())  # one fetchall
         found = holding if found is None else found & holding
         if not found:
             break
-    return Matches(sorted(found or ()))
+    return Matches.found(sorted(found or ()), dialect)
 
 
 @event.listens_for(Session, "after_flush")
@@ -183,7 +171,7 @@ def conditions(
     with_channel: bool = True,
     indexed: bool = False,
     id_column: Any = None,
-    matches: Sequence[int] | None = None,
+    matches: Matches | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for the current view (tenant scope always; channel optional); the
     outcome filters are one condition on ``outcome_mask``.
@@ -209,7 +197,7 @@ def conditions(
         where.append(outcomes.condition(c.outcome_mask, filters.outcomes))
     ident = c.id if id_column is None else id_column
     if matches is not None and filters.search_words:
-        where.append(ident.in_(_id_list(matches)))
+        where.append(matches.held_by(ident))
         return where
     for word in filters.search_words:
         where.append(_term_condition(word, indexed=indexed, id_column=id_column))
@@ -833,13 +821,13 @@ def _matched_in_order(
     """The list's rows when a search matches many: the matching ids in the list's order in
     one statement (as many ids as the matches already held), then a statement per chunk of
     them."""
-    ids = list(
-        session.scalars(
-            select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
-        )
-    )
+    ids = session.scalars(
+        select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
+    ).all()
+    dialect = tables_engine(session).dialect.name
     for start in range(0, len(ids), chunk):
-        stmt = selected.where(Conversation.id.in_(_id_list(ids[start : start + chunk])))
+        listed = ids[start : start + chunk]
+        stmt = selected.where(json_sql.owned_by(Conversation.id, listed, dialect))
         yield list(session.execute(stmt.order_by(*order), bind_arguments=BIND_ARGUMENTS).all())
 
 

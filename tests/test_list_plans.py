@@ -162,3 +162,36 @@ def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, d
     )
     assert "ix_aiconvos_conversation_started" in plan, plan
     assert "SCAN aiconvos_conversation" not in plan, plan
+
+
+def test_postgresql_gets_a_searchs_matches_as_one_constant_array(app, aiconvos, db) -> None:
+    """Sent as text without a type, the ids are parsed once, as the statement is: a constant
+    array the planner can count and hash. Cast from ``varchar`` they would be parsed again for
+    each row they filter."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the ids are an array on PostgreSQL only")
+    record(aiconvos, 30)
+    filters = parse_list_args({"search": "parking"}, timezone="UTC", now=FIXED_NOW, tenant=None)
+    seen: list[tuple[str, dict]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        rows = queries.page_of_rows(
+            db.session, filters, page=0, page_size=PAGE_SIZE, total=30, now=FIXED_NOW
+        )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert rows
+    statement, parameters = seen[-1]
+    assert "::VARCHAR" not in statement
+    plan = "\n".join(
+        row[0]
+        for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN (VERBOSE) " + statement, parameters
+        )
+    )
+    assert "'::bigint[]" in plan, plan
+    assert "::text)::bigint[]" not in plan and "character varying)::bigint[]" not in plan, plan
