@@ -144,7 +144,7 @@ def _find_matches(session: Session, words: Sequence[str]) -> Matches:
             )
         else:
             stmt = _term_ids(word, indexed=search_index.enabled(session))
-        holding = set(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS).all())  # one fetchall
+        holding = set(session.scalars(stmt, bind_arguments=BIND_ARGUMENTS))
         found = holding if found is None else found & holding
         if not found:
             break
@@ -821,9 +821,11 @@ def _matched_in_order(
     """The list's rows when a search matches many: the matching ids in the list's order in
     one statement (as many ids as the matches already held), then a statement per chunk of
     them."""
-    ids = session.scalars(
-        select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
-    ).all()
+    ids = list(
+        session.scalars(
+            select(Conversation.id).where(*where).order_by(*order), bind_arguments=BIND_ARGUMENTS
+        )
+    )
     dialect = tables_engine(session).dialect.name
     for start in range(0, len(ids), chunk):
         listed = ids[start : start + chunk]
