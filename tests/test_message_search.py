@@ -423,6 +423,44 @@ def test_search_finds_what_a_brute_force_model_finds(client, aiconvos, db, data,
         assert hit.select("script, b, img") == []
 
 
+MULTI_WORD_SEARCHES = [
+    "screen meeting",
+    "meeting screen",
+    '"meeting room" screen',
+    "parking desk",
+    "wiśniewski parking",
+    "room xx",
+    "desk nowhere",
+]
+
+
+@pytest.mark.parametrize("search", MULTI_WORD_SEARCHES)
+def test_later_words_are_found_alike_looked_up_or_checked(
+    aiconvos, db, monkeypatch, search
+) -> None:
+    """A search's later words are checked in the conversations holding the first ones while
+    those are fewer than ``CHECK_BELOW``, else looked up in the index: both find the same."""
+    texts = [
+        ("Chloé Wiśniewski", ["Is the meeting room free?", "Does it have a screen?"]),
+        ("Ana Müller", ["A screen for the meeting, please", "and parking"]),
+        (None, ["parking at the desk"]),
+        ("Wisniewski", ["hot desk", "meeting"]),
+        ("Ola", ["the meeting room has a big screen"]),
+    ]
+    for n, (name, bodies) in enumerate(texts):
+        conversation = start(aiconvos, customer_name=name, started_at=FIXED_NOW - timedelta(days=n))
+        for k, body in enumerate(bodies):
+            said(aiconvos, conversation, body, minutes=k)
+    filters = ListFilters(search=search)
+    checked = queries.search_matches(db.session, filters)
+    db.session.rollback()  # forgets the matches
+    monkeypatch.setattr(queries, "CHECK_BELOW", 0)
+    looked_up = queries.search_matches(db.session, filters)
+    assert checked == looked_up
+    if search in ("screen meeting", "meeting screen"):
+        assert len(checked) == 3
+
+
 # --- the migration ----------------------------------------------------------------------------
 
 
