@@ -288,9 +288,9 @@ def having_kind(kind: str) -> Any:
     """SQL: how many of the grouped conversations have at least one conversion of ``kind``.
 
     Read from the kind's bit of ``outcome_mask`` (set exactly when its count is above zero)
-    rather than the count column: the mask is in the list's indexes, so a count over a date
-    range or a search's matches is answered from an index without reading the rows. Built
-    once per kind: every figures statement uses the same expressions."""
+    rather than the count column: the mask is in the list's indexes, so the conversations of
+    a range's part-days are counted from the start-ordered index without reading their rows.
+    Built once per kind: every figures statement uses the same expressions."""
     bit = Conversation.outcome_mask.op("&")(outcome_bits.KIND_BITS[kind])
     return func.coalesce(func.sum(case((bit != 0, 1), else_=0)), 0)
 

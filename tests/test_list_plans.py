@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from support.hosts import FIXED_NOW
-from support.sql import count_queries
+from support.sql import captured_statements, count_queries, query_plan
 
 from flask_aiconvos import counters, plans, queries
 from flask_aiconvos.list_request import ListFilters, parse_list_args
@@ -137,29 +137,16 @@ def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, d
     if db.engine.dialect.name != "sqlite":
         pytest.skip("plans are steered on SQLite only")
     record(aiconvos, 30)
-    seen: list[tuple[str, tuple]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(db.engine) as seen:
         totals = counters.channel_totals(
             db.session,
             tenant=None,
             started_from=FIXED_NOW - timedelta(days=20, hours=5),
             started_to=FIXED_NOW - timedelta(days=3, hours=7),
         )
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
     assert totals
     [(statement, parameters)] = seen
-    plan = " | ".join(
-        row[3]
-        for row in db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters
-        )
-    )
+    plan = query_plan(db.session.connection(), statement, parameters)
     assert "ix_aiconvos_conversation_started" in plan, plan
     assert "SCAN aiconvos_conversation" not in plan, plan
 
@@ -172,26 +159,13 @@ def test_postgresql_gets_a_searchs_matches_as_one_constant_array(app, aiconvos, 
         pytest.skip("the ids are an array on PostgreSQL only")
     record(aiconvos, 30)
     filters = parse_list_args({"search": "parking"}, timezone="UTC", now=FIXED_NOW, tenant=None)
-    seen: list[tuple[str, dict]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with captured_statements(db.engine) as seen:
         rows = queries.page_of_rows(
             db.session, filters, page=0, page_size=PAGE_SIZE, total=30, now=FIXED_NOW
         )
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
     assert rows
     statement, parameters = seen[-1]
     assert "::VARCHAR" not in statement
-    plan = "\n".join(
-        row[0]
-        for row in db.session.connection().exec_driver_sql(
-            "EXPLAIN (VERBOSE) " + statement, parameters
-        )
-    )
+    plan = query_plan(db.session.connection(), statement, parameters)
     assert "'::bigint[]" in plan, plan
     assert "::text)::bigint[]" not in plan and "character varying)::bigint[]" not in plan, plan

@@ -32,6 +32,32 @@ def count_queries(engine: sa.Engine, *, access_log: bool = False) -> Iterator[li
         sa.event.remove(engine, "before_cursor_execute", before)
 
 
+@contextlib.contextmanager
+def captured_statements(engine: sa.Engine) -> Iterator[list[tuple[str, object]]]:
+    """Collect each SQL statement run on ``engine`` inside the block with its parameters, to
+    ask the database for its plan afterwards (``query_plan``)."""
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+
+
+def query_plan(connection: sa.Connection, statement: str, parameters: object) -> str:
+    """The database's plan of a captured statement, one line per step: SQLite's ``EXPLAIN
+    QUERY PLAN`` details, PostgreSQL's ``EXPLAIN (VERBOSE)`` lines."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return "\n".join(row[3] for row in rows)
+    rows = connection.exec_driver_sql("EXPLAIN (VERBOSE) " + statement, parameters)
+    return "\n".join(row[0] for row in rows)
+
+
 def access_log(app) -> list[AccessLogEntry]:
     """Every access-log entry, oldest first, once the writer thread has written the pending
     ones."""
