@@ -339,7 +339,11 @@ def _channel_totals(session: Session, filters: ListFilters) -> list[counters.Cha
 
 
 def overview(session: Session, filters: ListFilters) -> Overview:
-    found = _channel_totals(session, filters)
+    return overview_of(filters, _channel_totals(session, filters))
+
+
+def overview_of(filters: ListFilters, found: Sequence[counters.ChannelTotal]) -> Overview:
+    """The metrics, tabs and comparison from the view's totals per channel (the tab aside)."""
     by_channel = [
         ChannelFigures(
             channel=fig.channel, conversations=fig.conversations, conversions=fig.conversions
@@ -383,6 +387,19 @@ def overview(session: Session, filters: ListFilters) -> Overview:
         first_start=min(starts, default=None),
         last_start=max(starts, default=None),
     )
+
+
+def stored_start_bounds(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the first and the last stored conversation started, whatever the view: bounds a
+    view's chart can start and end from (its empty months at either end are dropped), read
+    from the ``started_at`` index in two probes."""
+    c = Conversation
+    stmt = select(
+        select(func.min(c.started_at)).scalar_subquery(),
+        select(func.max(c.started_at)).scalar_subquery(),
+    )
+    first, last = session.execute(stmt, bind_arguments=BIND_ARGUMENTS).one()
+    return first, last
 
 
 # --- the page of rows ------------------------------------------------------------------------

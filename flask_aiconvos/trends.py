@@ -20,9 +20,13 @@ period (in key order, no sort) and placed in their span by bisection. What movin
 or left out, at most half a day, is read from the conversations (through the ``started_at``
 index, grouped by a balanced ``CASE`` over the pieces' bounds) and subtracted or added, so in
 UTC every figure is a counter row and in Europe/London a summer month edge costs an hour of
-conversations. The list's channel is a condition. With a search (or a blank tenant, which the
-counters cannot tell apart) every figure is counted from the matching conversations, grouped by
-span, still in one statement.
+conversations. The list's channel is a condition.
+
+With a search (or a blank tenant, which the counters cannot tell apart) every figure is counted
+from the matching conversations, and reading them is most of the page's cost, so
+``overview_and_trends`` reads them once for the metrics, tabs and comparison as well: one
+statement groups them by channel and by the pieces of time between every edge of the range, the
+previous period and the buckets.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from . import counters, outcomes, queries, search_index
 from .i18n import gettext, ngettext
 from .list_request import ListFilters, local_midnight
 from .models import BIND_ARGUMENTS, Conversation, UTCDateTime
+from .no_index import NoIndex
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
 #: The longest range (in days) the chart shows day by day; longer ones are shown by month.
@@ -378,18 +383,23 @@ def _atom_spans(plan: _Plan) -> list[counters.Span]:
     return _merged([(start, plan.edges[k[start] + 1]) for start in plan.atoms])
 
 
-def _search_statement(
-    session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
-) -> Any:
-    """The matching conversations counted per span: (a moment inside it, counts)."""
-    c = Conversation
+def _unranged_conditions(session: Session, filters: ListFilters) -> list[ColumnElement[bool]]:
+    """The view's conditions on its conversations but its channel and its range."""
     unranged = replace(filters, started_from=None, started_to=None)
-    where = queries.conditions(
+    return queries.conditions(
         unranged,
         with_channel=False,
         indexed=bool(filters.search_words) and search_index.enabled(session),
         matches=queries.search_matches(session, filters),
     )
+
+
+def _search_statement(
+    session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
+) -> Any:
+    """The matching conversations counted per span: (a moment inside it, counts)."""
+    c = Conversation
+    where = _unranged_conditions(session, filters)
     if filters.channel is not None:
         where.append(c.channel == filters.channel)
     stmt = select(
@@ -477,26 +487,31 @@ def _counted_rows(
                 yield span, sign, row[3:]
 
 
-def trends(
-    session: Session,
+@dataclass
+class _Layout:
+    """The chart's buckets and the previous period as spans of UTC instants, in order, each
+    with what it counts: a bucket's index, ``PREVIOUS``, or ``None`` (a gap between them)."""
+
+    grain: str | None
+    wanted: list[tuple[str, date, date]]
+    open_start: bool
+    open_end: bool
+    before: tuple[date, date, str] | None
+    spans: list[tuple[datetime, datetime]]
+    keys: list[Any]
+
+
+def _layout(
     filters: ListFilters,
-    overview: queries.Overview,
+    zone: ZoneInfo,
     *,
-    timezone: str,
-    now: datetime,
-) -> Trends:
-    """The previous period's figures and the chart's buckets for the list's view: one
-    statement (none when there is nothing to count)."""
-    zone = ZoneInfo(timezone)
+    today: date,
+    first: datetime | None,
+    last: datetime | None,
+) -> _Layout:
     grain, wanted, open_start, open_end = chart_buckets(
-        filters,
-        zone,
-        today=now.astimezone(zone).date(),
-        first=overview.first_start,
-        last=overview.last_start,
+        filters, zone, today=today, first=first, last=last
     )
-    # Spans of UTC instants, in order, each with what it counts (a bucket's index, the
-    # previous period, or nothing: a gap between them).
     keyed: list[tuple[Any, datetime, datetime]] = []
     before = previous_days(filters)
     if before is not None:
@@ -521,17 +536,12 @@ def trends(
                 continue
         spans.append((low, high))
         keys.append(key)
-    found: dict[Any, list[int]] = {}
+    return _Layout(grain, wanted, open_start, open_end, before, spans, keys)
+
+
+def _assembled(layout: _Layout, found: dict[Any, list[int]], *, today: date) -> Trends:
+    """The chart and previous period from the totals counted per key."""
     width = 1 + len(values(ConversionKind))
-    counted = [key is not None for key in keys]
-    rows = _counted_rows(session, filters, spans, counted) if any(counted) else iter(())
-    for index, sign, counts in rows:
-        key = keys[index]
-        if key is None:
-            continue
-        totals = found.setdefault(key, [0] * width)
-        for position, value in enumerate(counts):
-            totals[position] += sign * int(value or 0)
 
     def figures(key: Any) -> Figures:
         totals = found.get(key, [0] * width)
@@ -539,21 +549,168 @@ def trends(
 
     series = [
         Bucket(label, first_day, last_day, figures(index))
-        for index, (label, first_day, last_day) in enumerate(wanted)
+        for index, (label, first_day, last_day) in enumerate(layout.wanted)
     ]
-    today_month = now.astimezone(zone).date().replace(day=1)
-    if open_start:
+    today_month = today.replace(day=1)
+    if layout.open_start:
         while series and not series[0].figures.conversations:
             series.pop(0)
-    if open_end:
+    if layout.open_end:
         while (
             series and not series[-1].figures.conversations and series[-1].first_day > today_month
         ):
             series.pop()
     previous = None
-    if before is not None:
+    if layout.before is not None:
+        before = layout.before
         previous = Period(before[0], before[1], before[2], figures(PREVIOUS))
-    return Trends(grain=grain, series=series, previous=previous)
+    return Trends(grain=layout.grain, series=series, previous=previous)
+
+
+def trends(
+    session: Session,
+    filters: ListFilters,
+    overview: queries.Overview,
+    *,
+    timezone: str,
+    now: datetime,
+) -> Trends:
+    """The previous period's figures and the chart's buckets for the list's view: one
+    statement (none when there is nothing to count)."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    layout = _layout(
+        filters, zone, today=today, first=overview.first_start, last=overview.last_start
+    )
+    found: dict[Any, list[int]] = {}
+    width = 1 + len(values(ConversionKind))
+    counted = [key is not None for key in layout.keys]
+    rows = _counted_rows(session, filters, layout.spans, counted) if any(counted) else iter(())
+    for index, sign, counts in rows:
+        key = layout.keys[index]
+        if key is None:
+            continue
+        totals = found.setdefault(key, [0] * width)
+        for position, value in enumerate(counts):
+            totals[position] += sign * int(value or 0)
+    return _assembled(layout, found, today=today)
+
+
+def _position_of(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
+    """SQL: how many of ``edges`` (in order) are at or before ``column``, as a balanced
+    ``CASE``: position ``p`` is the piece of time ``[edges[p - 1], edges[p])``, open at the
+    ends."""
+
+    def between(low: int, high: int) -> Any:
+        if low == high:
+            return literal_column(str(low), Integer)
+        middle = (low + high + 1) // 2
+        return case(
+            (column < edges[middle - 1], between(low, middle - 1)), else_=between(middle, high)
+        )
+
+    return between(0, len(edges))
+
+
+def _together_statement(
+    session: Session, filters: ListFilters, layout: _Layout, edges: list[datetime]
+) -> Any:
+    """(channel, piece, counts, first and last start): the view's conversations in its range
+    or its previous period, grouped by channel and by the piece of time between two edges."""
+    c = Conversation
+    where = _unranged_conditions(session, filters)
+    counted: list[counters.Span] = [(filters.started_from, filters.started_to)]
+    if layout.before is not None:
+        pairs = zip(layout.spans, layout.keys, strict=True)
+        counted += [span for span, key in pairs if key == PREVIOUS]
+    if counted[0] != (None, None):
+        where.append(or_(*(_within(c.started_at, span) for span in _merged(counted))))
+    piece = _position_of(c.started_at, edges)
+    stmt = select(
+        c.channel,
+        piece.label("piece"),
+        func.count(),
+        *(counters.having_kind(k) for k in values(ConversionKind)),
+        func.min(c.started_at),
+        func.max(c.started_at),
+    ).where(*where)
+    grouping = [NoIndex(c.channel)] + ([piece] if edges else [])
+    return stmt.group_by(*grouping)
+
+
+def overview_and_trends(
+    session: Session, filters: ListFilters, *, timezone: str, now: datetime
+) -> tuple[queries.Overview, Trends]:
+    """Everything above the list's rows: its metrics, tabs and comparison, the previous
+    period and the chart.
+
+    The counters answer when they can (``queries.overview``, then ``trends``). A search, or a
+    blank tenant, is counted from its conversations, and reading them is most of its cost, so
+    they are read once: one statement groups them by channel and by the pieces of time between
+    the range's, the previous period's and the buckets' edges, and each piece is then added to
+    the metrics (inside the range) and to its bucket or the previous period. The chart of an
+    open range runs between the first and last stored conversations (its empty months at the
+    ends are dropped as they would be), read beforehand from the ``started_at`` index.
+    """
+    if not filters.search_words and counters.usable_for(filters.tenant):
+        overview = queries.overview(session, filters)
+        found = trends(session, filters, overview, timezone=timezone, now=now)
+        return overview, found
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    first = last = None
+    if filters.date_from is None or filters.date_to is None:
+        first, last = queries.stored_start_bounds(session)
+    layout = _layout(filters, zone, today=today, first=first, last=last)
+    low, high = filters.started_from, filters.started_to
+    edges = sorted(
+        {edge for span in layout.spans for edge in span}
+        | {edge for edge in (low, high) if edge is not None}
+    )
+    lows = [span[0] for span in layout.spans]
+    width = 1 + len(values(ConversionKind))
+    per_channel: dict[str, list[int]] = {}
+    starts: dict[str, list[datetime]] = {}
+    found: dict[Any, list[int]] = {}
+    for row in session.execute(
+        _together_statement(session, filters, layout, edges), bind_arguments=BIND_ARGUMENTS
+    ):
+        channel, position, counts = row[0], int(row[1]), [int(v or 0) for v in row[2:-2]]
+        start = edges[position - 1] if position > 0 else None
+        end = edges[position] if position < len(edges) else None
+        if (low is None or (start is not None and start >= low)) and (
+            high is None or (end is not None and end <= high)
+        ):
+            totals = per_channel.setdefault(channel, [0] * width)
+            for index, value in enumerate(counts):
+                totals[index] += value
+            starts.setdefault(channel, []).extend((row[-2], row[-1]))
+        if filters.channel is not None and channel != filters.channel:
+            continue
+        if start is None or end is None:
+            continue
+        span = bisect_right(lows, start) - 1
+        if span < 0 or end > layout.spans[span][1] or layout.keys[span] is None:
+            continue
+        totals = found.setdefault(layout.keys[span], [0] * width)
+        for index, value in enumerate(counts):
+            totals[index] += value
+    kinds = values(ConversionKind)
+    overview = queries.overview_of(
+        filters,
+        [
+            counters.ChannelTotal(
+                channel,
+                totals[0],
+                dict(zip(kinds, totals[1:], strict=True)),
+                min(starts[channel]),
+                max(starts[channel]),
+            )
+            for channel, totals in per_channel.items()
+            if totals[0]
+        ],
+    )
+    return overview, _assembled(layout, found, today=today)
 
 
 # --- the JSON for dashboards ----------------------------------------------------------------

@@ -436,13 +436,8 @@ class ConversationView(LockedDownView):
             list_request = self.list_request()
         except BadListArgument as error:
             abort(400, description=str(error))
-        overview = queries.overview(state.db.session, list_request.filters)
-        figures = trends.trends(
-            state.db.session,
-            list_request.filters,
-            overview,
-            timezone=state.timezone,
-            now=state.clock(),
+        overview, figures = trends.overview_and_trends(
+            state.db.session, list_request.filters, timezone=state.timezone, now=state.clock()
         )
         sort_column, descending = self.sort_order(list_request)
         count, rows = self.get_list(
@@ -549,13 +544,8 @@ class ConversationView(LockedDownView):
             response = jsonify({"error": str(error)})
             response.status_code = 400
             return response
-        overview = queries.overview(state.db.session, list_request.filters)
-        figures = trends.trends(
-            state.db.session,
-            list_request.filters,
-            overview,
-            timezone=state.timezone,
-            now=state.clock(),
+        overview, figures = trends.overview_and_trends(
+            state.db.session, list_request.filters, timezone=state.timezone, now=state.clock()
         )
         audit.record(
             audit.SEARCH if list_request.filters.search else audit.LIST, extra={"format": "json"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from support.hosts import FIXED_NOW
 from support.http import soup
 from support.listing import get_list, row_ids, start
@@ -135,3 +136,17 @@ def test_only_a_search_reads_the_messages(client, aiconvos: AIConversations, db)
     assert any("aiconvos_message" in s for s in statements)
     assert len(statements) == search_statements(db.engine)
     assert all(s.lstrip().upper().startswith("SELECT") for s in statements)
+
+
+@pytest.mark.parametrize("params", [{}, {"range": "this_month"}], ids=["all-time", "this-month"])
+def test_a_search_counts_its_conversations_once(client, aiconvos: AIConversations, db, params):
+    """Its metrics, tabs, comparison, previous period and chart come from one reading of the
+    matching conversations (``trends.overview_and_trends``), not one for each."""
+    seed(aiconvos, 12)
+
+    statements, rows = statements_for(client, db.engine, search="message", **params)
+
+    counting = [
+        s for s in statements if "count(*)" in s.lower() and "FROM aiconvos_conversation" in s
+    ]
+    assert rows and len(counting) == 1, statements
