@@ -22,7 +22,18 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, any_, case, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    LargeBinary,
+    Row,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -350,25 +361,32 @@ def record(row: Row[Any], parts: queries.Parts, *, masked: bool = False) -> dict
     }
 
 
+#: Where a chunk's row holds ``message_count``: last of the selected columns, before
+#: ``rows_in_order``'s sort key and id.
+_MESSAGE_COUNT = -3
+
+
 def _batches(chunk: Sequence[Row[Any]]) -> Iterator[Sequence[Row[Any]]]:
     """The chunk cut where its messages would pass ``CHUNK_MESSAGES``."""
     start, messages = 0, 0
     for index, row in enumerate(chunk):
-        if index > start and messages + row.message_count > CHUNK_MESSAGES:
+        count = row[_MESSAGE_COUNT]
+        if index > start and messages + count > CHUNK_MESSAGES:
             yield chunk[start:index]
             start, messages = index, 0
-        messages += row.message_count
+        messages += count
     if start < len(chunk):
         yield chunk[start:]
 
 
 def _python_lines(
     session: Session, chunk: Sequence[Row[Any]], encode: Callable[[Any], str], masked: bool
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """A chunk's lines built here: each record made and encoded (what masking needs)."""
     for batch in _batches(chunk):
-        parts = queries.parts_of(session, [row[0] for row in batch])
-        yield "".join([encode(record(row, parts, masked=masked)) + "\n" for row in batch])
+        parts = queries.parts_of(session, json_sql.IdList(row[0] for row in batch))
+        lines = "".join([encode(record(row, parts, masked=masked)) + "\n" for row in batch])
+        yield lines.encode()
 
 
 def _text(column: Any) -> Any:
@@ -410,17 +428,25 @@ PART_JSON: dict[str, Any] = {
 }
 
 
-def _joined_rows(session: Session, name: str, ids: list[int]) -> dict[int, str]:
-    """SQLite: each conversation's objects of one part as JSON text, comma-separated, by id.
-    Before 3.44 it has no ordered aggregate, so the rows come in the timeline's order and are
-    joined here."""
-    rows = queries.part_rows(session, name, ids, [PART_JSON[name]])
+def _utf8(text: Any) -> Any:
+    """SQLite: the text as the UTF-8 bytes it stores (``CAST(… AS BLOB)``), which the export
+    sends as they are: decoded to ``str`` and encoded back, a gigabyte of JSON Lines costs
+    seconds."""
+    return cast(text, LargeBinary)
+
+
+def _joined_rows(session: Session, name: str, ids: Sequence[int]) -> dict[int, bytes]:
+    """SQLite: each conversation's objects of one part as JSON (UTF-8 bytes), comma-separated,
+    by id. Before 3.44 it has no ordered aggregate, so the rows come in the timeline's order
+    and are joined here."""
+    stmt = queries.part_statement(session, name, ids, [_utf8(PART_JSON[name])])
+    rows = queries.driver_rows(session, stmt)  # an id and bytes: nothing to process
     return {
-        key: ",".join([row[1] for row in group]) for key, group in groupby(rows, key=itemgetter(0))
+        key: b",".join([row[1] for row in group]) for key, group in groupby(rows, key=itemgetter(0))
     }
 
 
-def _joined_in_postgresql(ids: list[int]) -> Any:
+def _joined_in_postgresql(ids: Sequence[int]) -> Any:
     """PostgreSQL: every part's objects of the conversations joined there (``string_agg``
     keeps the timeline's order), one row per part and conversation, in one statement."""
     listed = json_sql.id_array(ids)
@@ -438,28 +464,38 @@ def _joined_in_postgresql(ids: list[int]) -> Any:
     return union_all(*selects)
 
 
-def _joined_parts(session: Session, ids: list[int]) -> list[dict[int, str]]:
-    """For each part (``PART_JSON``'s order), each conversation's objects as JSON text,
-    comma-separated, by id."""
+def _joined_parts(session: Session, ids: Sequence[int]) -> list[dict[int, bytes]]:
+    """For each part (``PART_JSON``'s order), each conversation's objects as JSON (UTF-8
+    bytes), comma-separated, by id."""
     if tables_connection(session).dialect.name != "postgresql":
         return [_joined_rows(session, name, ids) for name in PART_JSON]
-    found: list[dict[int, str]] = [{} for _ in PART_JSON]
+    found: list[dict[int, bytes]] = [{} for _ in PART_JSON]
     stmt = _joined_in_postgresql(ids)
     for index, owner, text in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
-        found[index][owner] = text
+        found[index][owner] = text.encode()
     return found
 
 
-def _database_lines(session: Session, chunk: Sequence[Row[Any]]) -> Iterator[str]:
+#: A record's line after its head: its parts' objects in their arrays.
+_RECORD_TAIL = b'%s],"conversions":[%s],"inbox_items":[%s],"tickets":[%s]}\n'
+
+
+def _database_lines(session: Session, chunk: Sequence[Row[Any]]) -> Iterator[bytes]:
     """A chunk's lines spelled by the database (``json_sql``): its conversations' heads and
-    each part's objects come as JSON text, joined here."""
+    each part's objects come as JSON (UTF-8 bytes on SQLite), joined here."""
     for batch in _batches(chunk):
-        ids = [row.id for row in batch]
+        ids = json_sql.IdList(row[0] for row in batch)  # spelled once for the four statements
         messages, conversions, items, tickets = _joined_parts(session, ids)
-        yield "".join(
+        yield b"".join(
             [
-                f'{head}{messages.get(key, "")}],"conversions":[{conversions.get(key, "")}],'
-                f'"inbox_items":[{items.get(key, "")}],"tickets":[{tickets.get(key, "")}]}}\n'
+                (head if isinstance(head, bytes) else head.encode())
+                + _RECORD_TAIL
+                % (
+                    messages.get(key, b""),
+                    conversions.get(key, b""),
+                    items.get(key, b""),
+                    tickets.get(key, b""),
+                )
                 for key, head, _, _, _ in batch
             ]
         )
@@ -472,16 +508,18 @@ def jsonl_chunks(
     sort: str = "last_activity_at",
     descending: bool = True,
     masked: bool = False,
-) -> Iterator[str]:
-    """The list as JSON Lines text: one record per line (UTF-8, not ASCII-escaped), a block
+) -> Iterator[bytes]:
+    """The list as JSON Lines, UTF-8 bytes: one record per line (not ASCII-escaped), a block
     of lines per batch of conversations, whose parts take at most four statements.
 
     Unmasked, on SQLite and PostgreSQL, the database spells the JSON text (the same bytes
     ``record`` and the encoder give, in a fraction of the time); masked, each text is masked
     here first.
     """
-    in_database = not masked and tables_connection(session).dialect.name in json_sql.JSON_DIALECTS
-    selected = (_C.c.id, RECORD_HEAD, _C.c.message_count) if in_database else RECORD_SELECT
+    dialect = tables_connection(session).dialect.name
+    in_database = not masked and dialect in json_sql.JSON_DIALECTS
+    head = _utf8(RECORD_HEAD).label("head") if dialect == "sqlite" else RECORD_HEAD
+    selected = (_C.c.id, head, _C.c.message_count) if in_database else RECORD_SELECT
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     chunks = queries.rows_in_order(
         session, filters, selected, sort=sort, descending=descending, chunk=CHUNK_ROWS

@@ -516,7 +516,7 @@ def test_the_database_spells_the_same_json_lines_as_the_encoder(build, monkeypat
         session.commit()
 
         def lines() -> str:
-            text = "".join(exporting.jsonl_chunks(session, ListFilters()))
+            text = b"".join(exporting.jsonl_chunks(session, ListFilters())).decode()
             session.rollback()
             return text
 
