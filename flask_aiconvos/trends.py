@@ -269,17 +269,20 @@ def chart_buckets(
 # --- the one statement ----------------------------------------------------------------------
 
 
-def _label_of(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
-    """SQL: the index ``i`` with ``bounds[i] <= column < bounds[i + 1]``, for a value inside
-    ``[bounds[0], bounds[-1])``, as a balanced ``CASE`` (depth log₂ of the spans)."""
+def _position_of(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
+    """SQL: how many of ``edges`` (in order) are at or before ``column``, as a balanced
+    ``CASE``: position ``p`` is the piece of time ``[edges[p - 1], edges[p])``, open at the
+    ends."""
 
     def between(low: int, high: int) -> Any:
-        if high - low == 1:
+        if low == high:
             return literal_column(str(low), Integer)
-        middle = (low + high) // 2
-        return case((column < bounds[middle], between(low, middle)), else_=between(middle, high))
+        middle = (low + high + 1) // 2
+        return case(
+            (column < edges[middle - 1], between(low, middle - 1)), else_=between(middle, high)
+        )
 
-    return between(0, len(bounds) - 1)
+    return between(0, len(edges))
 
 
 def _merged(spans: list[counters.Span]) -> list[counters.Span]:
@@ -301,12 +304,6 @@ def _within(column: Any, span: counters.Span) -> ColumnElement[bool]:
     if high is not None:
         parts.append(column < high)
     return and_(*parts)
-
-
-def _by_span(stmt: Any, column: Any, bounds: list[datetime]) -> Any:
-    """``stmt`` grouped by the span ``column`` falls in; with one span, one aggregate row (a
-    constant would be read as a column number by ``GROUP BY``)."""
-    return stmt.group_by(_label_of(column, bounds)) if len(bounds) > 2 else stmt
 
 
 def _bounds(spans: list[tuple[datetime, datetime]]) -> list[datetime]:
@@ -394,22 +391,6 @@ def _unranged_conditions(session: Session, filters: ListFilters) -> list[ColumnE
     )
 
 
-def _search_statement(
-    session: Session, filters: ListFilters, spans: list[tuple[datetime, datetime]]
-) -> Any:
-    """The matching conversations counted per span: (a moment inside it, counts)."""
-    c = Conversation
-    where = _unranged_conditions(session, filters)
-    if filters.channel is not None:
-        where.append(c.channel == filters.channel)
-    stmt = select(
-        func.min(c.started_at).label("bucket_start"),
-        func.count(),
-        *(counters.having_kind(k) for k in values(ConversionKind)),
-    ).where(*where, or_(*(_within(c.started_at, span) for span in _merged(list(spans)))))
-    return _by_span(stmt, c.started_at, _bounds(spans))
-
-
 def _counters_statement(filters: ListFilters, plan: _Plan) -> Any:
     """(grain, period start, piece index, counts): counter rows grouped by their own period
     (in key order, so without sorting), part-days by their piece."""
@@ -439,7 +420,7 @@ def _counters_statement(filters: ListFilters, plan: _Plan) -> Any:
         parts.append(stmt.group_by(counter.grain, counter.period_start))
     if plan.atoms:
         edges = plan.edges
-        label = _label_of(c.started_at, edges) if len(edges) > 2 else literal_column("0")
+        label = _position_of(c.started_at, edges[1:-1])  # the piece each row is in
         stmt = select(
             type_coerce(null(), String).label("grain"),
             type_coerce(null(), UTCDateTime()).label("bucket_start"),
@@ -465,15 +446,7 @@ def _counted_rows(
     spans: list[tuple[datetime, datetime]],
     counted: list[bool],
 ) -> Iterator[tuple[int, int, Sequence[Any]]]:
-    """(span index, sign, counts) for every row the one statement gives."""
-    if filters.search_words or not counters.usable_for(filters.tenant):
-        bounds = _bounds(spans)
-        for row in session.execute(
-            _search_statement(session, filters, spans), bind_arguments=BIND_ARGUMENTS
-        ):
-            if row[0] is not None:  # one span's aggregate over no conversation
-                yield bisect_right(bounds, row[0]) - 1, 1, row[1:]
-        return
+    """(span index, sign, counts) for every row the counters statement gives."""
     plan = _plan(spans, counted)
     stmt = _counters_statement(filters, plan)
     if stmt is None:
@@ -539,6 +512,14 @@ def _layout(
     return _Layout(grain, wanted, open_start, open_end, before, spans, keys)
 
 
+def _add_counts(
+    totals_by_key: dict[Any, list[int]], key: Any, counts: Sequence[Any], sign: int = 1
+) -> None:
+    totals = totals_by_key.setdefault(key, [0] * (1 + len(values(ConversionKind))))
+    for position, value in enumerate(counts):
+        totals[position] += sign * int(value or 0)
+
+
 def _assembled(layout: _Layout, found: dict[Any, list[int]], *, today: date) -> Trends:
     """The chart and previous period from the totals counted per key."""
     width = 1 + len(values(ConversionKind))
@@ -575,41 +556,30 @@ def trends(
     timezone: str,
     now: datetime,
 ) -> Trends:
-    """The previous period's figures and the chart's buckets for the list's view: one
-    statement (none when there is nothing to count)."""
+    """The previous period's figures and the chart's buckets for the list's view, its chart
+    laid out between ``overview``'s first and last starts: one statement (none when there is
+    nothing to count). The list's page asks ``overview_and_trends``, which counts a search's
+    overview in the same statement."""
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     layout = _layout(
         filters, zone, today=today, first=overview.first_start, last=overview.last_start
     )
+    if _counted_by_hand(filters):
+        return _assembled(layout, _counted_together(session, filters, layout)[1], today=today)
     found: dict[Any, list[int]] = {}
-    width = 1 + len(values(ConversionKind))
     counted = [key is not None for key in layout.keys]
     rows = _counted_rows(session, filters, layout.spans, counted) if any(counted) else iter(())
     for index, sign, counts in rows:
-        key = layout.keys[index]
-        if key is None:
-            continue
-        totals = found.setdefault(key, [0] * width)
-        for position, value in enumerate(counts):
-            totals[position] += sign * int(value or 0)
+        if layout.keys[index] is not None:
+            _add_counts(found, layout.keys[index], counts, sign)
     return _assembled(layout, found, today=today)
 
 
-def _position_of(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
-    """SQL: how many of ``edges`` (in order) are at or before ``column``, as a balanced
-    ``CASE``: position ``p`` is the piece of time ``[edges[p - 1], edges[p])``, open at the
-    ends."""
-
-    def between(low: int, high: int) -> Any:
-        if low == high:
-            return literal_column(str(low), Integer)
-        middle = (low + high + 1) // 2
-        return case(
-            (column < edges[middle - 1], between(low, middle - 1)), else_=between(middle, high)
-        )
-
-    return between(0, len(edges))
+def _counted_by_hand(filters: ListFilters) -> bool:
+    """Whether the view is counted from its conversations: the counters cannot answer a
+    search, nor a blank tenant (which they cannot tell apart from none)."""
+    return bool(filters.search_words) or not counters.usable_for(filters.tenant)
 
 
 def _together_statement(
@@ -638,6 +608,53 @@ def _together_statement(
     return stmt.group_by(*grouping)
 
 
+def _counted_together(
+    session: Session, filters: ListFilters, layout: _Layout
+) -> tuple[list[counters.ChannelTotal], dict[Any, list[int]]]:
+    """The view's totals per channel in its range (the tab aside), and its totals per key of
+    ``layout`` (the tab applied), from one reading of its conversations."""
+    low, high = filters.started_from, filters.started_to
+    edges = sorted(
+        {edge for span in layout.spans for edge in span}
+        | {edge for edge in (low, high) if edge is not None}
+    )
+    lows = [span[0] for span in layout.spans]
+    per_channel: dict[str, list[int]] = {}
+    starts: dict[str, list[datetime]] = {}
+    found: dict[Any, list[int]] = {}
+    for row in session.execute(
+        _together_statement(session, filters, layout, edges), bind_arguments=BIND_ARGUMENTS
+    ):
+        channel, position, counts = row[0], int(row[1]), row[2:-2]
+        start = edges[position - 1] if position > 0 else None
+        end = edges[position] if position < len(edges) else None
+        if (low is None or (start is not None and start >= low)) and (
+            high is None or (end is not None and end <= high)
+        ):
+            _add_counts(per_channel, channel, counts)
+            starts.setdefault(channel, []).extend((row[-2], row[-1]))
+        if filters.channel is not None and channel != filters.channel:
+            continue
+        if start is None or end is None:
+            continue
+        span = bisect_right(lows, start) - 1
+        if span >= 0 and end <= layout.spans[span][1] and layout.keys[span] is not None:
+            _add_counts(found, layout.keys[span], counts)
+    kinds = values(ConversionKind)
+    totals = [
+        counters.ChannelTotal(
+            channel,
+            counts[0],
+            dict(zip(kinds, counts[1:], strict=True)),
+            min(starts[channel]),
+            max(starts[channel]),
+        )
+        for channel, counts in per_channel.items()
+        if counts[0]
+    ]
+    return totals, found
+
+
 def overview_and_trends(
     session: Session, filters: ListFilters, *, timezone: str, now: datetime
 ) -> tuple[queries.Overview, Trends]:
@@ -652,65 +669,17 @@ def overview_and_trends(
     open range runs between the first and last stored conversations (its empty months at the
     ends are dropped as they would be), read beforehand from the ``started_at`` index.
     """
-    if not filters.search_words and counters.usable_for(filters.tenant):
+    if not _counted_by_hand(filters):
         overview = queries.overview(session, filters)
-        found = trends(session, filters, overview, timezone=timezone, now=now)
-        return overview, found
+        return overview, trends(session, filters, overview, timezone=timezone, now=now)
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     first = last = None
     if filters.date_from is None or filters.date_to is None:
         first, last = queries.stored_start_bounds(session)
     layout = _layout(filters, zone, today=today, first=first, last=last)
-    low, high = filters.started_from, filters.started_to
-    edges = sorted(
-        {edge for span in layout.spans for edge in span}
-        | {edge for edge in (low, high) if edge is not None}
-    )
-    lows = [span[0] for span in layout.spans]
-    width = 1 + len(values(ConversionKind))
-    per_channel: dict[str, list[int]] = {}
-    starts: dict[str, list[datetime]] = {}
-    found: dict[Any, list[int]] = {}
-    for row in session.execute(
-        _together_statement(session, filters, layout, edges), bind_arguments=BIND_ARGUMENTS
-    ):
-        channel, position, counts = row[0], int(row[1]), [int(v or 0) for v in row[2:-2]]
-        start = edges[position - 1] if position > 0 else None
-        end = edges[position] if position < len(edges) else None
-        if (low is None or (start is not None and start >= low)) and (
-            high is None or (end is not None and end <= high)
-        ):
-            totals = per_channel.setdefault(channel, [0] * width)
-            for index, value in enumerate(counts):
-                totals[index] += value
-            starts.setdefault(channel, []).extend((row[-2], row[-1]))
-        if filters.channel is not None and channel != filters.channel:
-            continue
-        if start is None or end is None:
-            continue
-        span = bisect_right(lows, start) - 1
-        if span < 0 or end > layout.spans[span][1] or layout.keys[span] is None:
-            continue
-        totals = found.setdefault(layout.keys[span], [0] * width)
-        for index, value in enumerate(counts):
-            totals[index] += value
-    kinds = values(ConversionKind)
-    overview = queries.overview_of(
-        filters,
-        [
-            counters.ChannelTotal(
-                channel,
-                totals[0],
-                dict(zip(kinds, totals[1:], strict=True)),
-                min(starts[channel]),
-                max(starts[channel]),
-            )
-            for channel, totals in per_channel.items()
-            if totals[0]
-        ],
-    )
-    return overview, _assembled(layout, found, today=today)
+    totals, found = _counted_together(session, filters, layout)
+    return queries.overview_of(filters, totals), _assembled(layout, found, today=today)
 
 
 # --- the JSON for dashboards ----------------------------------------------------------------
