@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import String, bindparam, case, select, update
+from sqlalchemy import Connection, String, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from . import counters, outcomes, rendering, subjects
 from .errors import ConversationNotFound, InvalidRecord, shown
@@ -47,6 +48,7 @@ from .models import (
     InboxItem,
     Message,
     UTCDateTime,
+    tables_connection,
 )
 from .search_text import build_search_text
 from .state import Clock, get_state, utcnow
@@ -266,6 +268,31 @@ def _load_conversation(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
+_CHANNEL_OF = select(Conversation.__table__.c.channel).where(
+    Conversation.__table__.c.id == bindparam("conversation_id")
+)
+
+
+def _loaded_conversation(session: Session, conversation_id: int) -> Conversation | None:
+    """The session's own object for this conversation, if it holds one: kept current by the
+    writes below, so a host's ``Conversation`` never goes stale; no SQL."""
+    found = session.identity_map.get(identity_key(Conversation, conversation_id))
+    return found if isinstance(found, Conversation) else None
+
+
+def _channel_of(connection: Connection, conversation_id: int, loaded: Conversation | None) -> str:
+    """The conversation's channel (which decides how its HTML is stored), read alone: a
+    message does not need the whole conversation row loaded as an object. An expired object's
+    channel is read again, so a conversation deleted meanwhile is not found."""
+    known = instance_state(loaded).dict.get("channel") if loaded is not None else None
+    if known is not None:
+        return str(known)
+    channel = connection.execute(_CHANNEL_OF, {"conversation_id": conversation_id}).scalar()
+    if channel is None:
+        raise ConversationNotFound(conversation_id)
+    return str(channel)
+
+
 def _touch_statement() -> Any:
     """The one statement that records a message on its conversation's row (built once)."""
     c = Conversation.__table__.c
@@ -311,29 +338,33 @@ _SET_SEARCH_TEXT = (
 
 
 def _touch_conversation(
-    session: Session, conversation: Conversation, moment: datetime, preview: str | None
+    connection: Connection,
+    conversation_id: int,
+    loaded: Conversation | None,
+    moment: datetime,
+    preview: str | None,
 ) -> None:
     """Move activity forward and keep the first-message preview and search text current.
 
-    The new values come back with ``RETURNING`` and are set on the loaded object, so a caller's
-    ``Conversation`` stays current without another query. The statements are built once: this
-    runs for every message.
+    The new values come back with ``RETURNING`` and are set on the session's object when it
+    holds one (``loaded``), so a caller's ``Conversation`` stays current without another query.
+    The statements are built once: this runs for every message.
     """
-    row = session.execute(
-        _TOUCH,
-        {"conversation_id": conversation.id, "moment": moment, "preview": preview},
-        bind_arguments=BIND_ARGUMENTS,
-    ).one()
+    row = connection.execute(
+        _TOUCH, {"conversation_id": conversation_id, "moment": moment, "preview": preview}
+    ).one_or_none()
+    if row is None:
+        raise ConversationNotFound(conversation_id)
     search_text = build_search_text(*row[:6])
     if search_text != row.search_text:
-        session.execute(
-            _SET_SEARCH_TEXT,
-            {"conversation_id": conversation.id, "search_text": search_text},
-            bind_arguments=BIND_ARGUMENTS,
+        connection.execute(
+            _SET_SEARCH_TEXT, {"conversation_id": conversation_id, "search_text": search_text}
         )
+    if loaded is None:
+        return
     for name in ("first_message_preview", "message_count", "last_activity_at", "first_message_at"):
-        set_committed_value(conversation, name, getattr(row, name))
-    set_committed_value(conversation, "search_text", search_text)
+        set_committed_value(loaded, name, getattr(row, name))
+    set_committed_value(loaded, "search_text", search_text)
 
 
 def _increment(session: Session, conversation: Conversation, column: str) -> int:
@@ -568,20 +599,30 @@ class RecordingAPI:
             )
 
         with _usable_afterwards(session):
-            conversation = _load_conversation(session, conversation_id)
+            # Core statements on the session's own connection (its transaction): each message
+            # pays for two statements (three when its channel decides how HTML is stored), not
+            # for the ORM's handling of them.
+            loaded = _loaded_conversation(session, conversation_id)
 
             def insert() -> Message:
-                message = _new_message(
-                    settings, conversation, sender, body, content_format, convert_to_markdown
+                connection = tables_connection(session)
+                channel = (
+                    _channel_of(connection, conversation_id, loaded)
+                    if _channel_decides(settings, content_format, convert_to_markdown)
+                    else None
                 )
-                message.via, message.sent_at, message.external_id = via, moment, external_id
-                session.add(message)
-                session.flush()
+                values = _message_values(
+                    settings, channel, sender, body, content_format, convert_to_markdown
+                )
+                values.update(conversation_id=conversation_id, via=via, sent_at=moment)
+                values["external_id"] = external_id
                 preview = subjects.opening_preview(
-                    message.body, message.content_format, limit=PREVIEW_MAX
+                    values["body"], values["content_format"], limit=PREVIEW_MAX
                 )
-                _touch_conversation(session, conversation, moment, preview or None)
-                return message
+                # The conversation's row first: its lock orders concurrent writers, and a
+                # conversation deleted since it was loaded is found missing here.
+                _touch_conversation(connection, conversation_id, loaded, moment, preview or None)
+                return _inserted(session, connection, values)
 
             return _find_or_insert(session, find, insert)
 
@@ -669,43 +710,71 @@ class RecordingAPI:
         )
 
 
-def _new_message(
+def _message_values(
     settings: RecordingSettings,
-    conversation: Conversation,
+    channel: str | None,
     sender: str,
     body: str,
     content_format: str,
     convert_to_markdown: bool | None,
-) -> Message:
-    """A message rendered once under the current policy, its HTML stored as Markdown when the
-    call or the channel's config asks for it (keeping the original)."""
+) -> dict[str, Any]:
+    """A message's stored columns, rendered once under the current policy, its HTML stored as
+    Markdown when the call or the channel's config asks for it (keeping the original)."""
     stored_body, stored_format, original_body, original_format = stored_body_of(
-        settings, conversation.channel, body, content_format, convert_to_markdown
+        settings, channel, body, content_format, convert_to_markdown
     )
-    return Message(
-        conversation_id=conversation.id,
-        sender=sender,
-        content_format=stored_format,
-        body=stored_body,
-        original_body=original_body,
-        original_format=original_format,
-        rendered_html=rendering.render_body(stored_body, stored_format, engine=settings.sanitizer),
-        render_version=rendering.POLICY_VERSION,
-        search_text=message_text(stored_body, stored_format),
+    return {
+        "sender": sender,
+        "content_format": stored_format,
+        "body": stored_body,
+        "original_body": original_body,
+        "original_format": original_format,
+        "rendered_html": rendering.render_body(
+            stored_body, stored_format, engine=settings.sanitizer
+        ),
+        "render_version": rendering.POLICY_VERSION,
+        "search_text": message_text(stored_body, stored_format),
+    }
+
+
+_INSERT_MESSAGE = insert(Message.__table__)
+
+
+def _inserted(session: Session, connection: Connection, values: dict[str, Any]) -> Message:
+    """Insert a message's row with one Core statement and return it as the session's
+    persistent object, every column set: the row is written exactly as the ORM would write it,
+    without the unit of work's bookkeeping for one object on every call."""
+    result = connection.execute(_INSERT_MESSAGE, values)
+    message = Message(id=result.inserted_primary_key[0], **values)
+    make_transient_to_detached(message)
+    session.add(message)
+    return message
+
+
+def _channel_decides(
+    settings: RecordingSettings, content_format: str, convert_to_markdown: bool | None
+) -> bool:
+    """Whether the conversation's channel decides how this body is stored: only an HTML body,
+    with no choice in the call, when some channels store HTML as Markdown."""
+    return (
+        convert_to_markdown is None
+        and content_format == ContentFormat.HTML
+        and bool(settings.markdownify_channels)
     )
 
 
 def stored_body_of(
     settings: RecordingSettings,
-    channel: str,
+    channel: str | None,
     body: str,
     content_format: str,
     convert_to_markdown: bool | None,
 ) -> tuple[str, str, str | None, str | None]:
     """``(body, format, original body, original format)`` as stored: an HTML body as Markdown
-    when the call or the channel's config asks for it, the HTML kept as the original."""
+    when the call or the channel's config asks for it, the HTML kept as the original.
+    ``channel`` may be ``None`` where it cannot decide (``_channel_decides``)."""
     if convert_to_markdown is None:
-        convert_to_markdown = channel in settings.markdownify_channels
+        convert_to_markdown = channel is not None and channel in settings.markdownify_channels
     if convert_to_markdown and content_format == ContentFormat.HTML:
         markdown = rendering.html_to_markdown(body)
         if markdown is not None and markdown.strip():

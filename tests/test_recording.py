@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from support.hosts import FIXED_NOW
+from support.sql import count_queries
 
 from flask_aiconvos import (
     AIConversationsError,
@@ -86,6 +87,61 @@ def test_add_message_updates_list_columns(aiconvos, db):
     assert "second" not in stored.search_text
 
 
+def stored_columns(db, model, record_id: int) -> dict[str, object]:
+    row = db.session.execute(sa.select(model.__table__).where(model.__table__.c.id == record_id))
+    return dict(row.mappings().one())
+
+
+def test_add_message_is_three_statements_and_returns_the_stored_row(aiconvos, db):
+    conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
+    aiconvos.add_message(conv.id, sender="customer", body="Hello, a desk please", sent_at=T0)
+    db.session.remove()  # the conversation is not loaded in the session that records
+
+    with count_queries(db.engine) as statements:
+        message = aiconvos.add_message(
+            conv.id,
+            sender="ai",
+            body="A **desk** is free",
+            content_format="markdown",
+            sent_at=T0 + timedelta(minutes=2),
+        )
+    # the conversation's update and the insert
+    assert len(statements) == 2, statements
+    with count_queries(db.engine) as keyed:
+        aiconvos.add_message(conv.id, sender="ai", body="Booked", external_id="m-3", sent_at=T0)
+    assert len(keyed) == 3, keyed  # and the lookup of the message's key
+
+    with count_queries(db.engine) as reading:
+        returned = {
+            attribute.key: getattr(message, attribute.key)
+            for attribute in sa.inspect(Message).column_attrs
+        }
+    assert reading == [] and not db.session().in_transaction()
+    assert returned == stored_columns(db, Message, message.id)
+    assert "<strong>desk</strong>" in returned["rendered_html"]
+    conversation = db.session.get(Conversation, conv.id)
+    assert (conversation.message_count, conversation.last_activity_at) == (
+        3,
+        T0 + timedelta(minutes=2),
+    )
+
+
+def test_add_message_keeps_a_loaded_conversation_current(aiconvos, db):
+    conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
+    aiconvos.add_message(conv.id, sender="customer", body="Can I book a room?", sent_at=T0)
+    assert (conv.message_count, conv.first_message_preview) == (1, "Can I book a room?")
+    assert "can i book a room" in conv.search_text
+    assert conv.last_activity_at == T0
+    assert {
+        name: getattr(conv, name)
+        for name in ("message_count", "last_activity_at", "first_message_at", "search_text")
+    } == {
+        name: value
+        for name, value in stored_columns(db, Conversation, conv.id).items()
+        if name in ("message_count", "last_activity_at", "first_message_at", "search_text")
+    }
+
+
 def test_activity_is_newest_message_even_before_start(aiconvos, db):
     conv = aiconvos.start_conversation(channel="email", origin="proactive_outbound", started_at=T0)
     aiconvos.add_message(conv.id, sender="ai", body="Earlier", sent_at=T0 - timedelta(hours=1))
@@ -156,6 +212,15 @@ def test_markdownify_channels_config(app, aiconvos, database_url):
                 wa.id, sender="ai", body=body, content_format="html", convert_to_markdown=False
             )
             assert kept.content_format == "html"
+            wa_id, em_id = wa.id, em.id
+            host.extensions["test_db"].session.remove()  # the channel read from the database
+            assert [
+                ext.add_message(cid, sender="ai", body=body, content_format="html").content_format
+                for cid in (wa_id, em_id)
+            ] == ["markdown", "html"]
+            with pytest.raises(ConversationNotFound):
+                ext.add_message(em_id + 1, sender="ai", body=body, content_format="html")
+            assert not host.extensions["test_db"].session().in_transaction()
         finally:
             ext.drop_all()
             host.extensions["test_db"].engine.dispose()
@@ -351,3 +416,19 @@ def test_recording_needs_the_extension_registered():
 
     with Flask("bare").app_context(), pytest.raises(RuntimeError, match="init_app"):
         AIConversations().start_conversation(channel="chat", origin="portal_chat")
+
+
+def test_add_message_to_a_conversation_deleted_after_it_was_loaded(aiconvos, db):
+    conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
+    conv_id = conv.id
+    assert conv in db.session and conv.channel == "chat"  # loaded, then deleted elsewhere
+    with db.engine.begin() as other:
+        other.execute(
+            sa.delete(Conversation.__table__).where(Conversation.__table__.c.id == conv_id)
+        )
+    with pytest.raises(ConversationNotFound):
+        aiconvos.add_message(conv_id, sender="customer", body="Still there?")
+    db.session.expire(conv)
+    with pytest.raises(ConversationNotFound):  # and once its loaded values are expired
+        aiconvos.add_message(conv_id, sender="customer", body="Still there?")
+    assert row_counts(db)["Message"] == 0
