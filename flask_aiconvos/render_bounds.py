@@ -122,6 +122,9 @@ _BREAKOUT = frozenset(
 _INTEGRATION_POINTS = frozenset(
     {"mi", "mo", "mn", "ms", "mtext", "annotation-xml", "foreignobject", "desc", "title"}
 )
+#: Special only as MathML or SVG elements: in HTML, ``</mi>`` is any other end tag, which
+#: a special element above its ``<mi>`` (a ``<div>``) makes the parser ignore.
+_FOREIGN_SPECIAL = _INTEGRATION_POINTS - {"title"}
 _LIST_SCOPE_EXTRA = ("ol", "ul")
 _DETACHED = "#detached"
 #: How far the list-item rule looks down the stack before giving up (and keeping it open).
@@ -361,7 +364,7 @@ class _Model:
                 self.pop_to(len(self.stack) - 1)
         elif name in ("html", "body", "br", "template"):
             return
-        elif name in _SPECIAL:
+        elif name in _SPECIAL and name not in _FOREIGN_SPECIAL:
             index = self.last(name)
             if self.in_scope(index):
                 self.pop_to(index)

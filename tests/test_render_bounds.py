@@ -173,6 +173,14 @@ def test_raw_text_is_markup_inside_svg() -> None:
     assert depth("<svg><style>" + "<g>" * 1000) > 1000
 
 
+@pytest.mark.parametrize("name", ["mi", "mo", "mn", "ms", "mtext", "desc", "foreignObject"])
+def test_an_html_end_tag_of_a_mathml_name_stops_at_a_div(name: str) -> None:
+    # Outside <math> and <svg> these are ordinary elements: the div above an open one makes
+    # the parser ignore its end tag, so every repetition nests deeper.
+    body = f"<div></{name}><{name}>" * 14
+    assert depth(body) >= parser_depth(body) == 27
+
+
 _TOKENS = st.sampled_from(
     [
         "div", "p", "li", "dd", "dt", "ul", "table", "tr", "td", "th", "tbody", "caption", "b",
