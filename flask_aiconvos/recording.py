@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, String, bindparam, case, insert, select, update
+from sqlalchemy import Connection, String, bindparam, case, insert, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
@@ -330,6 +330,7 @@ def _touch_statement() -> Any:
 
 
 _TOUCH = _touch_statement()
+_INSERT_MESSAGE = insert(Message.__table__)
 _SET_SEARCH_TEXT = (
     update(Conversation.__table__)
     .where(Conversation.__table__.c.id == bindparam("conversation_id"))
@@ -337,34 +338,72 @@ _SET_SEARCH_TEXT = (
 )
 
 
-def _touch_conversation(
+def _touch_and_insert_statement() -> Any:
+    """PostgreSQL: the conversation's update and the message's insert as one statement (a
+    data-modifying ``WITH``), one round trip instead of two. The message is inserted once per
+    row the update found: none for an unknown conversation."""
+    touched = _TOUCH.cte("touched")
+    table = Message.__table__
+    names = [column.name for column in table.c if column.name != "id"]
+    row = select(*(bindparam(f"message_{name}", type_=table.c[name].type) for name in names))
+    added = (
+        insert(table)
+        .from_select(names, row.select_from(touched))
+        .returning(table.c.id)
+        .cte("added")
+    )
+    return select(*touched.c, added.c.id.label("message_id")).select_from(
+        touched.join(added, true())
+    )
+
+
+_TOUCH_AND_INSERT = _touch_and_insert_statement()
+
+
+def _touch_and_insert(
     connection: Connection,
     conversation_id: int,
     loaded: Conversation | None,
     moment: datetime,
     preview: str | None,
-) -> None:
-    """Move activity forward and keep the first-message preview and search text current.
+    values: dict[str, Any],
+) -> int:
+    """Move the conversation's activity forward, keep its first-message preview and search
+    text current, and insert the message; the message's id.
 
-    The new values come back with ``RETURNING`` and are set on the session's object when it
-    holds one (``loaded``), so a caller's ``Conversation`` stays current without another query.
-    The statements are built once: this runs for every message.
+    The conversation's row is updated first: its lock orders concurrent writers, and a
+    conversation deleted since it was loaded is found missing there. The new values come back
+    with ``RETURNING`` and are set on the session's object when it holds one (``loaded``), so a
+    caller's ``Conversation`` stays current without another query. The statements are built
+    once: this runs for every message.
     """
-    row = connection.execute(
-        _TOUCH, {"conversation_id": conversation_id, "moment": moment, "preview": preview}
-    ).one_or_none()
-    if row is None:
-        raise ConversationNotFound(conversation_id)
+    params = {"conversation_id": conversation_id, "moment": moment, "preview": preview}
+    if connection.dialect.name == "postgresql":
+        params.update({f"message_{name}": value for name, value in values.items()})
+        row = connection.execute(_TOUCH_AND_INSERT, params).one_or_none()
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        message_id = row.message_id
+    else:
+        row = connection.execute(_TOUCH, params).one_or_none()
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        message_id = connection.execute(_INSERT_MESSAGE, values).inserted_primary_key[0]
     search_text = build_search_text(*row[:6])
     if search_text != row.search_text:
         connection.execute(
             _SET_SEARCH_TEXT, {"conversation_id": conversation_id, "search_text": search_text}
         )
-    if loaded is None:
-        return
-    for name in ("first_message_preview", "message_count", "last_activity_at", "first_message_at"):
-        set_committed_value(loaded, name, getattr(row, name))
-    set_committed_value(loaded, "search_text", search_text)
+    if loaded is not None:
+        for name in (
+            "first_message_preview",
+            "message_count",
+            "last_activity_at",
+            "first_message_at",
+        ):
+            set_committed_value(loaded, name, getattr(row, name))
+        set_committed_value(loaded, "search_text", search_text)
+    return int(message_id)
 
 
 def _increment(session: Session, conversation: Conversation, column: str) -> int:
@@ -619,10 +658,10 @@ class RecordingAPI:
                 preview = subjects.opening_preview(
                     values["body"], values["content_format"], limit=PREVIEW_MAX
                 )
-                # The conversation's row first: its lock orders concurrent writers, and a
-                # conversation deleted since it was loaded is found missing here.
-                _touch_conversation(connection, conversation_id, loaded, moment, preview or None)
-                return _inserted(session, connection, values)
+                message_id = _touch_and_insert(
+                    connection, conversation_id, loaded, moment, preview or None, values
+                )
+                return _persistent_message(session, message_id, values)
 
             return _find_or_insert(session, find, insert)
 
@@ -737,15 +776,11 @@ def _message_values(
     }
 
 
-_INSERT_MESSAGE = insert(Message.__table__)
-
-
-def _inserted(session: Session, connection: Connection, values: dict[str, Any]) -> Message:
-    """Insert a message's row with one Core statement and return it as the session's
-    persistent object, every column set: the row is written exactly as the ORM would write it,
-    without the unit of work's bookkeeping for one object on every call."""
-    result = connection.execute(_INSERT_MESSAGE, values)
-    message = Message(id=result.inserted_primary_key[0], **values)
+def _persistent_message(session: Session, message_id: int, values: dict[str, Any]) -> Message:
+    """The inserted message as the session's persistent object, every column set: written
+    with Core statements, without the unit of work's bookkeeping for one object on every
+    call."""
+    message = Message(id=message_id, **values)
     make_transient_to_detached(message)
     session.add(message)
     return message

@@ -92,7 +92,7 @@ def stored_columns(db, model, record_id: int) -> dict[str, object]:
     return dict(row.mappings().one())
 
 
-def test_add_message_is_three_statements_and_returns_the_stored_row(aiconvos, db):
+def test_add_message_is_one_or_two_statements_and_returns_the_stored_row(aiconvos, db):
     conv = aiconvos.start_conversation(channel="chat", origin="portal_chat", started_at=T0)
     aiconvos.add_message(conv.id, sender="customer", body="Hello, a desk please", sent_at=T0)
     db.session.remove()  # the conversation is not loaded in the session that records
@@ -105,11 +105,12 @@ def test_add_message_is_three_statements_and_returns_the_stored_row(aiconvos, db
             content_format="markdown",
             sent_at=T0 + timedelta(minutes=2),
         )
-    # the conversation's update and the insert
-    assert len(statements) == 2, statements
+    # the conversation's update and the insert: one statement on PostgreSQL
+    expected = 1 if db.engine.dialect.name == "postgresql" else 2
+    assert len(statements) == expected, statements
     with count_queries(db.engine) as keyed:
         aiconvos.add_message(conv.id, sender="ai", body="Booked", external_id="m-3", sent_at=T0)
-    assert len(keyed) == 3, keyed  # and the lookup of the message's key
+    assert len(keyed) == expected + 1, keyed  # and the lookup of the message's key
 
     with count_queries(db.engine) as reading:
         returned = {
