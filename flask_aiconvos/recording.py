@@ -638,9 +638,9 @@ class RecordingAPI:
             )
 
         with _usable_afterwards(session):
-            # Core statements on the session's own connection (its transaction): each message
-            # pays for two statements (three when its channel decides how HTML is stored), not
-            # for the ORM's handling of them.
+            # Core statements on the session's own connection (its transaction): a message
+            # costs the conversation's update and its insert (one statement on PostgreSQL), and
+            # a read of the channel when that decides how HTML is stored.
             loaded = _loaded_conversation(session, conversation_id)
 
             def insert() -> Message:
@@ -653,8 +653,12 @@ class RecordingAPI:
                 values = _message_values(
                     settings, channel, sender, body, content_format, convert_to_markdown
                 )
-                values.update(conversation_id=conversation_id, via=via, sent_at=moment)
-                values["external_id"] = external_id
+                values.update(
+                    conversation_id=conversation_id,
+                    via=via,
+                    sent_at=moment,
+                    external_id=external_id,
+                )
                 preview = subjects.opening_preview(
                     values["body"], values["content_format"], limit=PREVIEW_MAX
                 )
