@@ -1,20 +1,24 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
-For every UTC day and every UTC month, channel and tenant, ``aiconvos_counter`` holds how many
-conversations started in it and how many of those have at least one conversion of each kind;
-``aiconvos_outcome_counter`` holds the same split by the conversations' outcome mask
-(``outcomes``), read only when the list has outcome filters (a sum over the masks they accept),
-so the unfiltered list reads as few rows as before. The recording API updates both in the same
-transaction as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET
-n = n + 1``), so concurrent writers never lose a count and a failed write leaves no count
-behind. When a conversation gains or loses an outcome, one count moves from its old mask's rows
-to its new mask's rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
+For every UTC hour, UTC day and UTC month, channel and tenant, ``aiconvos_counter`` holds how
+many conversations started in it and how many of those have at least one conversion of each
+kind; ``aiconvos_outcome_counter`` holds the same per day and month split by the conversations'
+outcome mask (``outcomes``), read only when the list has outcome filters (a sum over the masks
+they accept), so the unfiltered list reads as few rows as before. It has no hour rows: its key
+leads with the mask, so reading hours would take one index descent per mask and hour, slower
+than counting a part-day's conversations through the start-ordered index, which carries the
+mask. The recording API updates both in the same transaction as the row it counts, with atomic
+upserts (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so concurrent writers never lose a
+count and a failed write leaves no count behind. When a conversation gains or loses an outcome,
+one count moves from its old mask's rows to its new mask's rows in that same transaction;
+``aiconvos_counter`` takes the sum of the move.
 
-Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends and,
-when a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC), the part-days at
-its very ends, which are counted from the conversations table through its ``started_at`` index.
-The figures are exact at any size, and the metrics over all time read one row per month, channel
-and tenant.
+Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends,
+whole UTC hours where a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC:
+America/New_York's midnight is 4 or 5 of them from UTC's) and, only where a bound is not a UTC
+hour (Asia/Kolkata), the part-hours at its very ends, which are counted from the conversations
+table through its ``started_at`` index (with outcome filters, every part-day is). The figures
+are exact at any size, and the metrics over all time read one row per month, channel and tenant.
 """
 
 from __future__ import annotations
@@ -28,8 +32,12 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
     and_,
+    any_,
+    bindparam,
     case,
+    cast,
     func,
     insert,
     or_,
@@ -43,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from . import outcomes as outcome_bits
 from .models import (
@@ -51,14 +60,19 @@ from .models import (
     ConversationCounter,
     OutcomeCounter,
     tables_connection,
+    tables_engine,
 )
 from .no_index import NoIndex
 from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, count_column, values
 
 D = TypeVar("D", date, datetime)
 
+HOUR = "h"
 DAY = "d"
 MONTH = "m"
+#: Every grain a conversation is counted in, finest first; the outcome counters have no hours.
+GRAINS = (HOUR, DAY, MONTH)
+OUTCOME_GRAINS = (DAY, MONTH)
 #: The counter column of each conversion kind (named like the metric it feeds).
 KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
 #: Stored for conversations without a tenant (a tenant value is never blank).
@@ -70,6 +84,10 @@ _COUNTS = ("conversations", *KIND_COLUMNS.values())
 
 
 # --- periods --------------------------------------------------------------------------------
+
+
+def hour_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def day_start(moment: datetime) -> datetime:
@@ -86,6 +104,11 @@ def next_month(start: D) -> D:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def _ceil_hour(moment: datetime) -> datetime:
+    start = hour_start(moment)
+    return start if start == moment else start + timedelta(hours=1)
+
+
 def _ceil_day(moment: datetime) -> datetime:
     start = day_start(moment)
     return start if start == moment else start + timedelta(days=1)
@@ -96,9 +119,18 @@ def _ceil_month(moment: datetime) -> datetime:
     return start if start == moment else next_month(start)
 
 
-def periods(started_at: datetime) -> tuple[tuple[str, datetime], tuple[str, datetime]]:
-    """The day and the month a conversation that started at ``started_at`` is counted in."""
-    return (DAY, day_start(started_at)), (MONTH, month_start(started_at))
+def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
+    """The hour, day and month a conversation that started at ``started_at`` is counted in."""
+    return (
+        (HOUR, hour_start(started_at)),
+        (DAY, day_start(started_at)),
+        (MONTH, month_start(started_at)),
+    )
+
+
+def period_start(grain: str, moment: datetime) -> datetime:
+    """The start of the period of ``grain`` holding ``moment``."""
+    return {HOUR: hour_start, DAY: day_start, MONTH: month_start}[grain](moment)
 
 
 Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
@@ -106,15 +138,74 @@ Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
 
 @dataclass(frozen=True)
 class Split:
-    """A range of start times as whole months, whole days and part-days (``raw``)."""
+    """A range of start times as whole months, whole days, whole hours and part-hours
+    (``raw``)."""
 
     months: Span | None = None
     days: list[Span] = field(default_factory=list)
+    hours: list[Span] = field(default_factory=list)
     raw: list[Span] = field(default_factory=list)
 
 
-def split(start: datetime | None, end: datetime | None) -> Split:
-    """Cover ``[start, end)`` exactly with month counters, day counters and raw part-days."""
+def by_hours(start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
+    """Cover ``[start, end)`` with whole UTC hours and the part-hours at its ends."""
+    low, high = _ceil_hour(start), hour_start(end)
+    if low >= high:
+        return [], [(start, end)] if start < end else []
+    raw: list[Span] = []
+    if start < low:
+        raw.append((start, low))
+    if high < end:
+        raw.append((high, end))
+    return [(low, high)], raw
+
+
+def hour_starts(spans: Sequence[Span]) -> list[datetime]:
+    """The start of every whole UTC hour in ``spans`` (bounded, on hour edges)."""
+    starts: list[datetime] = []
+    for low, high in spans:
+        assert low is not None and high is not None
+        moment = low
+        while moment < high:
+            starts.append(moment)
+            moment += timedelta(hours=1)
+    return starts
+
+
+def in_hours(column: Any, spans: Sequence[Span], dialect: str) -> ColumnElement[bool]:
+    """``column`` (an hour row's ``period_start``) is the start of one of the hours of
+    ``spans``: one condition however many edges a chart has.
+
+    PostgreSQL gets a ``timestamptz[]`` sent as the array's text: a constant it parses once,
+    where a parameter per hour cost a millisecond of planning for a New York chart of all
+    time. Elsewhere an expanding ``IN`` (on SQLite a JSON array read by ``json_each`` took as
+    long to build as it saved)."""
+    starts = hour_starts(spans)
+    if dialect == "postgresql":
+        text_ = "{" + ",".join(f'"{start.isoformat()}"' for start in starts) + "}"
+        listed = bindparam("hours", text_, type_=NullType(), unique=True)
+        return column == any_(cast(listed, postgresql.ARRAY(DateTime(timezone=True))))
+    return column.in_(starts)
+
+
+def split(start: datetime | None, end: datetime | None, *, hours: bool = True) -> Split:
+    """Cover ``[start, end)`` exactly with month, day and hour counters and raw part-hours
+    (``hours=False``: raw part-days, for the outcome counters)."""
+    whole = _split_days(start, end)
+    if not hours:
+        return whole
+    hour_spans: list[Span] = []
+    raw: list[Span] = []
+    for low, high in whole.raw:
+        assert low is not None and high is not None  # part-days are always bounded
+        found_hours, found_raw = by_hours(low, high)
+        hour_spans.extend(found_hours)
+        raw.extend(found_raw)
+    return Split(months=whole.months, days=whole.days, hours=hour_spans, raw=raw)
+
+
+def _split_days(start: datetime | None, end: datetime | None) -> Split:
+    """Cover ``[start, end)`` with month counters, day counters and part-days (``raw``)."""
     if (start is not None and start >= END_OF_TIME) or (end is not None and end <= EARLIEST_MOMENT):
         return Split()
     start = None if start is not None and start <= EARLIEST_MOMENT else start
@@ -188,8 +279,8 @@ def add_started(
     outcomes: int,
     sign: int = 1,
 ) -> None:
-    """Count (``sign`` 1) or uncount (-1) one conversation in ``deltas``: its start in its day
-    and month under its outcome mask, and each conversion kind the mask has."""
+    """Count (``sign`` 1) or uncount (-1) one conversation in ``deltas``: its start in its hour,
+    day and month under its outcome mask, and each conversion kind the mask has."""
     for grain, start in periods(started_at):
         row = deltas.setdefault((grain, start, tenant or NO_TENANT, channel, outcomes), {})
         row["conversations"] = row.get("conversations", 0) + sign
@@ -222,6 +313,7 @@ def apply(session: Session, deltas: dict[CounterKey, dict[str, int]]) -> None:
     by_mask = {
         (grain, outcomes, start, tenant, channel): change
         for (grain, start, tenant, channel, outcomes), change in deltas.items()
+        if grain in OUTCOME_GRAINS
     }
     summed: dict[tuple[Any, ...], dict[str, int]] = {}
     for (grain, start, tenant, channel, _), change in deltas.items():
@@ -328,7 +420,7 @@ def channel_totals(
     and, per conversion kind, how many of them have one; for one tenant or (``None``) all.
     One statement."""
     kinds = values(ConversionKind)
-    pieces = split(started_from, started_to)
+    pieces = split(started_from, started_to, hours=not outcomes)
     counter = table_for(outcomes)
     parts = []
     periods_where = [
@@ -336,6 +428,11 @@ def channel_totals(
         for grain, spans in ((MONTH, [pieces.months] if pieces.months else []), (DAY, pieces.days))
         for span in spans
     ]
+    if pieces.hours:
+        dialect = tables_engine(session).dialect.name
+        periods_where.append(
+            and_(counter.grain == HOUR, in_hours(counter.period_start, pieces.hours, dialect))
+        )
     if periods_where:
         stmt = select(
             counter.channel,
@@ -359,7 +456,7 @@ def channel_totals(
             func.max(c.started_at),
         ).where(or_(*(_within(c.started_at, span) for span in pieces.raw)))
         if tenant is not None:
-            stmt = stmt.where(c.tenant == tenant)
+            stmt = stmt.where(NoIndex(c.tenant) == tenant)  # part-days: by start, as below
         if outcomes:
             stmt = stmt.where(outcome_bits.condition(c.outcome_mask, outcomes))
         # ``+channel``: the counts are in the start-ordered index, so without it SQLite would
@@ -403,15 +500,18 @@ def usable_for(tenant: str | None) -> bool:
 # --- rebuilding -----------------------------------------------------------------------------
 
 
-def _truncated(connection: Connection, grain: str) -> str | None:
-    """SQL for the start of the UTC day or month of ``started_at`` as the column stores it."""
-    if connection.dialect.name == "sqlite":
+def truncated(dialect: str, grain: str) -> str | None:
+    """SQL for the start of the UTC hour, day or month of ``started_at`` as the column stores
+    it (``None``: a database without it, counted in Python)."""
+    if dialect == "sqlite":
         # UTCDateTime stores naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff'.
-        if grain == DAY:
-            return "substr(started_at, 1, 10) || ' 00:00:00.000000'"
-        return "substr(started_at, 1, 7) || '-01 00:00:00.000000'"
-    if connection.dialect.name == "postgresql":
-        unit = "day" if grain == DAY else "month"
+        return {
+            HOUR: "substr(started_at, 1, 13) || ':00:00.000000'",
+            DAY: "substr(started_at, 1, 10) || ' 00:00:00.000000'",
+            MONTH: "substr(started_at, 1, 7) || '-01 00:00:00.000000'",
+        }[grain]
+    if dialect == "postgresql":
+        unit = {HOUR: "hour", DAY: "day", MONTH: "month"}[grain]
         return f"date_trunc('{unit}', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     return None
 
@@ -440,11 +540,13 @@ def _rebuild_table(connection: Connection, table: Any, split_by_mask: bool) -> i
     )
     mask = ", outcome_mask" if split_by_mask else ""
     written = 0
-    for grain in (DAY, MONTH):
-        period = _truncated(connection, grain)
+    for grain in OUTCOME_GRAINS if split_by_mask else GRAINS:
+        period = truncated(connection.dialect.name, grain)
         if period is None:
             written += _rebuild_in_python(connection, table, grain, columns, split_by_mask)
             continue
+        # In time order, as the recording API adds them: on PostgreSQL the rows of a range's
+        # edges then sit in a few heap pages.
         result = connection.execute(
             text(
                 f"INSERT INTO {table.name} (grain, period_start, tenant, channel"
@@ -452,7 +554,8 @@ def _rebuild_table(connection: Connection, table: Any, split_by_mask: bool) -> i
                 f"SELECT :grain, {period}, COALESCE(tenant, :none), channel{mask}, "
                 f"COUNT(*), {flags} "
                 f"FROM {Conversation.__tablename__} "
-                f"GROUP BY {period}, COALESCE(tenant, :none), channel{mask}"
+                f"GROUP BY {period}, COALESCE(tenant, :none), channel{mask} "
+                f"ORDER BY {period}"
             ),
             {"grain": grain, "none": NO_TENANT},
         )
@@ -475,7 +578,7 @@ def _rebuild_in_python(
     )
     names = (*_KEY, "outcomes") if split_by_mask else _KEY
     for row in connection.execute(query.execution_options(yield_per=10_000)):
-        start = day_start(row[0]) if grain == DAY else month_start(row[0])
+        start = period_start(grain, row[0])
         key = (grain, start, row[1] or NO_TENANT, row[2], *((row[3],) if split_by_mask else ()))
         counts = totals.setdefault(key, [0] * len(columns))
         counts[0] += 1

@@ -2,8 +2,8 @@
 
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
-table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per day and month
-(``counters``), ``aiconvos_outcome_counter`` the same per outcome mask; ``search_index`` adds
+table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per hour, day and
+month (``counters``), ``aiconvos_outcome_counter`` the same per outcome mask; ``search_index`` adds
 the trigram index over ``search_text`` to the conversation table's creation.
 """
 
@@ -329,7 +329,7 @@ class CounterCounts:
 
 
 class ConversationCounter(Base, CounterCounts):
-    """How many conversations started per UTC day and per UTC month, channel and tenant, and
+    """How many conversations started per UTC hour, day and month, channel and tenant, and
     how many of them have at least one conversion of each kind (see ``counters``).
 
     The recording API keeps it current; the list's metrics and tabs read it when no search
@@ -338,21 +338,23 @@ class ConversationCounter(Base, CounterCounts):
 
     __tablename__ = "aiconvos_counter"
 
-    #: ``"d"`` (the UTC day starting at ``period_start``) or ``"m"`` (the UTC month).
+    #: ``"h"`` (the UTC hour starting at ``period_start``), ``"d"`` (the UTC day) or ``"m"``
+    #: (the UTC month).
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     def __repr__(self) -> str:
-        return f"<ConversationCounter {self.grain} {self.period_start:%Y-%m-%d} {self.channel}>"
+        period = f"{self.period_start:%Y-%m-%d %H:%M}"
+        return f"<ConversationCounter {self.grain} {period} {self.channel}>"
 
 
 class OutcomeCounter(Base, CounterCounts):
-    """``ConversationCounter``'s counts split by the counted conversations' ``outcome_mask``: an
-    ``outcome=`` filter sums the rows of the masks it accepts, read through the key's leading
-    ``outcomes`` (see ``counters``). The list without outcome filters reads the smaller
-    ``ConversationCounter``."""
+    """``ConversationCounter``'s day and month counts (no hours) split by the counted
+    conversations' ``outcome_mask``: an ``outcome=`` filter sums the rows of the masks it
+    accepts, read through the key's leading ``outcomes`` (see ``counters``). The list without
+    outcome filters reads the smaller ``ConversationCounter``."""
 
     __tablename__ = "aiconvos_outcome_counter"
 
@@ -370,7 +372,7 @@ class OutcomeCounter(Base, CounterCounts):
     )
 
     def __repr__(self) -> str:
-        return f"<OutcomeCounter {self.grain} {self.outcomes} {self.period_start:%Y-%m-%d}>"
+        return f"<OutcomeCounter {self.grain} {self.outcomes} {self.period_start:%Y-%m-%d %H:%M}>"
 
 
 #: The longest request parameters an access-log entry keeps (the rest is cut).

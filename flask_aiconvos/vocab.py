@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 
 from .i18n import lazy_gettext as _l
 
 
+@cache
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
-    """The stored values of an enumeration, in declaration order (for error messages)."""
+    """The stored values of an enumeration, in declaration order (for error messages); read
+    per counted row, so built once per enumeration."""
     return tuple(member.value for member in enum)
 
 

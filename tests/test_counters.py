@@ -156,7 +156,7 @@ def test_a_failed_write_counts_nothing(app, aiconvos, db, monkeypatch) -> None:
     monkeypatch.undo()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Conversation)) == 1
     assert conversation.tour_count == 0
-    assert sum(row.conversations for row in _counter_rows_as_objects(db)) == 2  # day and month
+    assert sum(row.conversations for row in _counter_rows_as_objects(db)) == len(counters.GRAINS)
 
 
 def _counter_rows_as_objects(db):
@@ -171,7 +171,12 @@ def test_without_a_search_the_metrics_never_read_the_conversations(app, aiconvos
         assert len(statements) == 1
         assert "aiconvos_counter" in statements[0]
         assert "FROM aiconvos_conversation" not in statements[0]
-    # A zone whose midnight is not a UTC hour counts its part-days from the conversations,
+    # A zone whose midnights are UTC hours reads the hour counters at the range's ends...
+    with count_queries(db.engine) as statements:
+        queries.overview(db.session, filters_for({"range": "7d"}, "America/New_York", None))
+    assert len(statements) == 1
+    assert "FROM aiconvos_conversation" not in statements[0]
+    # ...and one whose midnight is not a UTC hour counts its part-hours from the conversations,
     # in the same single statement.
     with count_queries(db.engine) as statements:
         queries.overview(db.session, filters_for({"range": "7d"}, "Asia/Kolkata", None))
@@ -188,6 +193,7 @@ def _covers(pieces: counters.Split, moment: datetime) -> int:
     if pieces.months is not None and inside(pieces.months):
         hits += 1
     hits += sum(inside(span) for span in pieces.days)
+    hits += sum(inside(span) for span in pieces.hours)
     hits += sum(inside(span) for span in pieces.raw)
     return hits
 
@@ -198,6 +204,7 @@ def test_split_covers_every_range_exactly_once() -> None:
     for _ in range(400):
         bounds = [
             base + timedelta(minutes=rng.randint(0, 60 * 24 * 200)),
+            base + timedelta(hours=rng.randint(0, 24 * 200)),
             base + timedelta(days=rng.randint(0, 200)),
             None,
         ]
@@ -209,6 +216,10 @@ def test_split_covers_every_range_exactly_once() -> None:
         if pieces.months is not None:
             for edge in pieces.months:
                 assert edge is None or edge == counters.month_start(edge)
+        for span in pieces.hours:
+            assert all(edge == counters.hour_start(edge) for edge in span)
+        for low, high in pieces.raw:  # part-hours only, at the range's very ends
+            assert high - low < timedelta(hours=1) and low in (start, counters.hour_start(high))
         for _ in range(30):
             moment = base + timedelta(minutes=rng.randint(-60 * 24 * 40, 60 * 24 * 260))
             expected = (start is None or moment >= start) and (end is None or moment < end)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from support.hosts import FIXED_NOW
 from support.sql import captured_statements, count_queries, query_plan
 
-from flask_aiconvos import counters, plans, queries
+from flask_aiconvos import counters, plans, queries, trends
 from flask_aiconvos.list_request import ListFilters, parse_list_args
 from flask_aiconvos.models import Conversation, Message
 from flask_aiconvos.search_text import word_alternatives
@@ -149,6 +149,31 @@ def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, d
     plan = query_plan(db.session.connection(), statement, parameters)
     assert "ix_aiconvos_conversation_started" in plan, plan
     assert "SCAN aiconvos_conversation" not in plan, plan
+
+
+@pytest.mark.parametrize("scope", [{"channel": "whatsapp"}, {"tenant": "a"}])
+def test_sqlite_counts_a_zones_part_hours_by_start_in_a_tab_or_tenant(
+    app, aiconvos, db, scope
+) -> None:
+    """In a zone with part-hour offsets the trends count each edge's part-hours from the
+    conversations: through the start-ordered index, not by scanning every conversation of the
+    tab's channel or the operator's tenant in their activity-ordered ones."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("plans are steered on SQLite only")
+    record(aiconvos, 30)
+    zone = "Asia/Kolkata"
+    filters = parse_list_args(
+        {"range": "this_month", **{k: v for k, v in scope.items() if k == "channel"}},
+        timezone=zone,
+        now=FIXED_NOW,
+        tenant=scope.get("tenant"),
+    )
+    with captured_statements(db.engine) as seen:
+        trends.overview_and_trends(db.session, filters, timezone=zone, now=FIXED_NOW)
+    [counted] = [(sql, params) for sql, params in seen if "AS piece" in sql]
+    plan = query_plan(db.session.connection(), *counted)
+    assert "ix_aiconvos_conversation_started" in plan, plan
+    assert "_activity" not in plan, plan
 
 
 def test_postgresql_gets_a_searchs_matches_as_one_constant_array(app, aiconvos, db) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,7 +11,7 @@ from click.testing import Result
 from support.hosts import reset_tables
 from support.http import as_user, soup
 from support.listing import list_page, metrics, row_ids
-from support.records import counter_rows, rebuilt_counter_rows
+from support.records import COUNTER_TABLES, counter_rows, rebuilt_counter_rows
 
 from flask_aiconvos import migration, outcomes
 from flask_aiconvos.message_search import managed_elsewhere
@@ -328,3 +328,37 @@ def test_outcome_masks_from_0005_and_back(app, db, capsys):
     assert sorted(tuple(row) for row in per_grain) == [("d", 4, 1), ("m", 4, 1)]
     migration.upgrade("head", engine=engine)
     assert _masks(engine) == expected
+
+
+def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("head", engine=engine)
+    starts = [
+        datetime(2026, 10, 31, 23, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 0, 10, tzinfo=UTC),
+        datetime(2026, 11, 1, 0, 50, tzinfo=UTC),
+        datetime(2026, 12, 1, 4, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for index, started_at in enumerate(starts):
+        conversation = aiconvos.start_conversation(
+            channel=("chat", "email")[index % 2], origin="portal_chat", started_at=started_at
+        )
+        if index:
+            aiconvos.record_conversion(conversation.id, kind="tour", target_id=index)
+    db.session.remove()
+    with_hours = counter_rows(engine)
+    grains = {table: {row[1] for row in with_hours if row[0] == table} for table in COUNTER_TABLES}
+    assert grains == {"aiconvos_counter": {"h", "d", "m"}, "aiconvos_outcome_counter": {"d", "m"}}
+
+    migration.downgrade("0008", engine=engine)
+    assert {row[1] for row in counter_rows(engine)} == {"d", "m"}
+    capsys.readouterr()
+    migration.upgrade("head", engine=engine)
+    assert counter_rows(engine) == with_hours == rebuilt_counter_rows(engine)
+    progress = capsys.readouterr().err.splitlines()
+    assert progress == [
+        "aiconvos: hour counters 2026-10, 1 / 4 conversations",
+        "aiconvos: hour counters 2026-11, 3 / 4 conversations",
+        "aiconvos: hour counters 2026-12, 4 / 4 conversations",
+    ]

@@ -368,6 +368,36 @@ def test_page_and_json_statements_do_not_grow_with_the_range(client, aiconvos, d
     assert jsons == {2}
 
 
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York"])
+def test_a_zone_of_whole_hours_reads_only_the_counters(aiconvos, db, zone) -> None:
+    for n in range(60):
+        start(aiconvos, started_at=FIXED_NOW - timedelta(hours=7 * n, minutes=13))
+    for params in ({"range": "this_month"}, {"range": "7d", "channel": "chat"}, {}):
+        filters = parse_list_args(params, timezone=zone, now=FIXED_NOW, tenant=None)
+        with count_queries(db.engine) as statements:
+            overview, found = trends.overview_and_trends(
+                db.session, filters, timezone=zone, now=FIXED_NOW
+            )
+        assert overview.total and found.series
+        assert len(statements) == 2
+        assert all("FROM aiconvos_conversation" not in sql for sql in statements), params
+
+
+def test_outcome_filters_count_the_edges_from_the_conversations(aiconvos, db) -> None:
+    """The per-mask counters are kept per day and month: in New York the part-days at the
+    edges come from the conversations, in the same two statements."""
+    zone = "America/New_York"
+    for n in range(60):
+        start(aiconvos, started_at=FIXED_NOW - timedelta(hours=7 * n, minutes=13))
+    params = {"range": "this_month", "outcome": "unconverted"}
+    filters = parse_list_args(params, timezone=zone, now=FIXED_NOW, tenant=None)
+    with count_queries(db.engine) as statements:
+        overview, _ = trends.overview_and_trends(db.session, filters, timezone=zone, now=FIXED_NOW)
+    assert overview.total
+    assert len(statements) == 2
+    assert all("FROM aiconvos_conversation" in sql for sql in statements)
+
+
 # --- exactness against brute force ----------------------------------------------------------------
 
 
