@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -277,11 +278,23 @@ class ListRequest:
         """The timeline of a conversation of this list, carrying the list's parameters and
         ``page`` (default: this request's), so the timeline can lead on through the same list;
         ``extra`` are the timeline's own parameters (``before``, ``images``, ``message``)."""
+        if page is None and not extra:  # every row's link: the id put before one built query
+            path, _, query = self._row_details_url.partition("?")
+            return f"{path}?id={int(conversation_id)}" + (f"&{query}" if query else "")
         params: dict[str, Any] = self.params
         page = self.page if page is None else page
         if page:
             params["page"] = page
         return url_for(DETAILS_ENDPOINT, id=conversation_id, **params, **extra)
+
+    @cached_property
+    def _row_details_url(self) -> str:
+        """The timeline URL of this list's rows without its ``id``, built once per page (a
+        page links 25 rows; building each link took a tenth of the page's time)."""
+        params: dict[str, Any] = self.params
+        if self.page:
+            params["page"] = self.page
+        return url_for(DETAILS_ENDPOINT, **params)
 
     def export_url(self, extension: str) -> str:
         """The export of this list (``"csv"`` or ``"jsonl"``): its filters and order, every row."""

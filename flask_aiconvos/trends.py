@@ -148,6 +148,21 @@ class Change:
         return "up" if self.difference > 0 else "down" if self.difference < 0 else "same"
 
 
+#: The chart's drawing box (its ``viewBox``; the SVG scales to the page's width).
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+
+
+@dataclass(frozen=True)
+class ChartMarks:
+    """What the activity chart draws: each bar's ``x``, ``y``, ``width`` and ``height``, and
+    each kind's polyline ``points``, in a ``width`` × ``height`` box."""
+
+    width: int
+    height: int
+    bars: list[tuple[str, str, str, str]]
+    lines: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Trends:
     grain: str | None
@@ -158,6 +173,34 @@ class Trends:
     def highest(self) -> int:
         """The largest count of any bucket (the chart's scale), at least 1."""
         return max((bucket.figures.conversations for bucket in self.series), default=0) or 1
+
+    def chart_marks(self, kinds: Sequence[str]) -> ChartMarks:
+        """The chart's bars and lines as SVG attribute values, worked out here once: spelling
+        each coordinate through the template's filters cost as much as the rest of the chart.
+        """
+        series, width, height = self.series, CHART_WIDTH, CHART_HEIGHT
+        slot = width / len(series) if series else width
+        scale = (height - 6) / self.highest
+
+        def bar(index: int, bucket: Bucket) -> tuple[str, str, str, str]:
+            tall = bucket.figures.conversations * scale
+            x = index * slot + slot * 0.1
+            return f"{x:.2f}", f"{height - tall:.2f}", f"{slot * 0.8:.2f}", f"{tall:.2f}"
+
+        def line(kind: str) -> str:
+            heights = [height - bucket.figures.count(kind) * scale for bucket in series]
+            if len(heights) == 1:
+                return f"{slot * 0.1:.2f},{heights[0]:.2f} {slot * 0.9:.2f},{heights[0]:.2f}"
+            return " ".join(
+                f"{index * slot + slot / 2:.2f},{y:.2f}" for index, y in enumerate(heights)
+            )
+
+        return ChartMarks(
+            width,
+            height,
+            [bar(index, bucket) for index, bucket in enumerate(series)],
+            {kind: line(kind) for kind in kinds},
+        )
 
     def change(self, metric: queries.Metric) -> Change | None:
         """How ``metric`` compares with the previous period (``None``: no previous period)."""
