@@ -27,7 +27,7 @@ from bleach import html5lib_shim
 from bleach.sanitizer import Cleaner
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import i18n
 from .render_bounds import html_depth
@@ -1268,8 +1268,10 @@ def format_exact(moment: datetime, *, timezone: str = "UTC") -> str:
 def time_tag(moment: datetime, *, timezone: str = "UTC", now: datetime | None = None) -> Markup:
     """``<time datetime="…Z" title="exact">relative</time>``: relative text, exact on hover."""
     utc = _as_utc(moment)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        format_exact(utc, timezone=timezone),
-        format_relative(utc, now=now),
+    # Each part escaped (``escape``, the C one): ``Markup.format`` took as long as the rest.
+    stamp, exact, relative = (
+        escape(utc.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        escape(format_exact(utc, timezone=timezone)),
+        escape(format_relative(utc, now=now)),
     )
+    return Markup(f'<time datetime="{stamp}" title="{exact}">{relative}</time>')
