@@ -59,9 +59,14 @@ class BadgeView:
     icon: str = ""
 
 
-def badge_views(badges: list[queries.Badge]) -> list[BadgeView]:
-    """The badges of one row, each linked when the current operator may open that kind."""
-    access, user = get_state().access, current_user()
+_CURRENT = object()
+
+
+def badge_views(badges: list[queries.Badge], *, user: Any = _CURRENT) -> list[BadgeView]:
+    """The badges of one row, each linked when the operator (default: the current one) may
+    open that kind."""
+    access = get_state().access
+    user = current_user() if user is _CURRENT else user
     return [
         BadgeView(
             kind=badge.kind,
@@ -167,7 +172,9 @@ def customer(view: Any, context: Context | None, model: Conversation, name: str)
     """``Name • Company``, or the email address or phone number, linked to the customer's
     profile when the operator may open it."""
     text, is_identifier = shown_customer(model, masked=_masked(context))
-    url = get_state().access.link_for(current_user(), "customer", model.customer_id)
+    page = _list_page(context)
+    user = page.user if page is not None else current_user()
+    url = get_state().access.link_for(user, "customer", model.customer_id)
     return _macro(context, "customer")(text, is_identifier, url)
 
 

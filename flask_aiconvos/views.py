@@ -114,6 +114,8 @@ class ListPage:
     masked: bool = False
     #: The operator may export the list (``AICONVOS_EXPORT_ROLE``): the page shows the links.
     can_export: bool = False
+    #: The operator (Flask-Login's user, ``None`` without it), looked up once for every row.
+    user: Any = None
     #: Per conversation found through a message: that message's excerpt (``excerpts``).
     excerpts: Mapping[int, Excerpt] = field(default_factory=dict)
     range_presets: Mapping[str, str] = field(default_factory=lambda: dict(RANGE_PRESETS))
@@ -449,7 +451,8 @@ class ConversationView(LockedDownView):
             page_size=self.page_size,
             total=overview.total,
         )
-        masked = state.access.masks_pii(current_user())
+        user = current_user()
+        masked = state.access.masks_pii(user)
         page = ListPage(
             request=list_request,
             overview=overview,
@@ -461,7 +464,7 @@ class ConversationView(LockedDownView):
                 masked=masked,
             ),
             badges={
-                conversation_id: badge_views(badges)
+                conversation_id: badge_views(badges, user=user)
                 for conversation_id, badges in queries.badges_for(state.db.session, rows).items()
             },
             sort_column=sort_column,
@@ -471,7 +474,8 @@ class ConversationView(LockedDownView):
             timezone=state.timezone,
             now=state.clock(),
             masked=masked,
-            can_export=state.access.can_export(current_user()),
+            can_export=state.access.can_export(user),
+            user=user,
         )
         num_pages = -(-count // self.page_size)
         audit.record(audit.SEARCH if list_request.filters.search else audit.LIST)
