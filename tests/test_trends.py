@@ -385,7 +385,9 @@ def test_a_zone_of_whole_hours_reads_only_the_counters(aiconvos, db, zone) -> No
 
 def test_outcome_filters_count_the_edges_from_the_conversations(aiconvos, db) -> None:
     """The per-mask counters are kept per day and month: in New York the part-days at the
-    edges come from the conversations, in the same two statements."""
+    edges come from the conversations. The overview reads them in its one statement; the
+    trends in theirs on SQLite (a ``UNION ALL``) and in a second one on PostgreSQL (as one,
+    its planner started parallel workers)."""
     zone = "America/New_York"
     for n in range(60):
         start(aiconvos, started_at=FIXED_NOW - timedelta(hours=7 * n, minutes=13))
@@ -394,8 +396,8 @@ def test_outcome_filters_count_the_edges_from_the_conversations(aiconvos, db) ->
     with count_queries(db.engine) as statements:
         overview, _ = trends.overview_and_trends(db.session, filters, timezone=zone, now=FIXED_NOW)
     assert overview.total
-    assert len(statements) == 2
-    assert all("FROM aiconvos_conversation" in sql for sql in statements)
+    assert len(statements) == (3 if db.engine.dialect.name == "postgresql" else 2)
+    assert sum("FROM aiconvos_conversation" in sql for sql in statements) == 2
 
 
 # --- exactness against brute force ----------------------------------------------------------------
