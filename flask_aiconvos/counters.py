@@ -420,7 +420,7 @@ def channel_totals(
     and, per conversion kind, how many of them have one; for one tenant or (``None``) all.
     One statement."""
     kinds = values(ConversionKind)
-    pieces = split(started_from, started_to, hours=not outcomes)
+    pieces = split(started_from, started_to, hours=has_hours(outcomes))
     counter = table_for(outcomes)
     parts = []
     periods_where = [
@@ -490,6 +490,12 @@ def table_for(outcomes: tuple[str, ...]) -> Any:
     """The counters answering for these outcome filters: the per-mask counters with some, the
     smaller unsplit ones without."""
     return OutcomeCounter if outcomes else ConversationCounter
+
+
+def has_hours(outcomes: tuple[str, ...]) -> bool:
+    """Whether the counters ``table_for`` gives for these outcome filters have hour rows
+    (``OUTCOME_GRAINS``: the per-mask ones have none)."""
+    return HOUR in (OUTCOME_GRAINS if outcomes else GRAINS)
 
 
 def usable_for(tenant: str | None) -> bool:

@@ -281,20 +281,21 @@ class ListRequest:
         if page is None and not extra:  # every row's link: the id put before one built query
             path, _, query = self._row_details_url.partition("?")
             return f"{path}?id={int(conversation_id)}" + (f"&{query}" if query else "")
+        return url_for(DETAILS_ENDPOINT, id=conversation_id, **self._timeline_params(page), **extra)
+
+    def _timeline_params(self, page: int | None) -> dict[str, Any]:
+        """The list's parameters and ``page`` (default: this request's), as a timeline keeps."""
         params: dict[str, Any] = self.params
         page = self.page if page is None else page
         if page:
             params["page"] = page
-        return url_for(DETAILS_ENDPOINT, id=conversation_id, **params, **extra)
+        return params
 
     @cached_property
     def _row_details_url(self) -> str:
         """The timeline URL of this list's rows without its ``id``, built once per page (a
         page links 25 rows; building each link took a tenth of the page's time)."""
-        params: dict[str, Any] = self.params
-        if self.page:
-            params["page"] = self.page
-        return url_for(DETAILS_ENDPOINT, **params)
+        return url_for(DETAILS_ENDPOINT, **self._timeline_params(None))
 
     def export_url(self, extension: str) -> str:
         """The export of this list (``"csv"`` or ``"jsonl"``): its filters and order, every row."""

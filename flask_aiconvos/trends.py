@@ -447,16 +447,18 @@ def _unranged_conditions(session: Session, filters: ListFilters) -> list[ColumnE
 
 
 def _counters_statements(filters: ListFilters, plan: _Plan, *, dialect: str) -> list[Any]:
-    """(grain, period start, piece index, counts): counter rows grouped by their own period
-    (in key order, so without sorting), part-hours by their piece. One statement (a
-    ``UNION ALL``) on SQLite; on PostgreSQL the part-hours, where a zone has them, are a
-    second statement: as one, the planner ran the two parts in parallel workers, whose start
-    took four times the reads on a two-core machine (Asia/Kolkata, All time).
+    """The statements to run, each giving (grain, period start, piece index, counts): counter
+    rows grouped by their own period (in key order, so without sorting), part-hours by their
+    piece.
 
-    On SQLite, one part per grain, each reading its rows in key order and grouping
-    them without sorting, where one ``OR`` over the grains made SQLite gather the rows and sort
-    them (2.5× the time for a New York chart's hour rows). PostgreSQL gets one ``OR`` (a
-    bitmap of index scans): parts made it start parallel workers, slower than the read."""
+    SQLite: one statement, a ``UNION ALL`` of one part per grain (each reads its rows in key
+    order and groups them without sorting, where one ``OR`` over the grains made it gather and
+    sort them: 2.5× the time for a New York chart's hour rows) and the part-hours.
+    PostgreSQL: the counters as one ``OR`` (a bitmap of index scans) and the part-hours, where
+    a zone has them, as a second statement. Put together, its planner ran them in parallel
+    workers whose start took four times the reads on a two-core machine (Asia/Kolkata, All
+    time)."""
+    sqlite = dialect == "sqlite"
     kinds = values(ConversionKind)
     c = Conversation
     parts = []
@@ -471,7 +473,7 @@ def _counters_statements(filters: ListFilters, plan: _Plan, *, dialect: str) -> 
             (counters.HOUR, counters.in_hours(counter.period_start, plan.hours, dialect))
         )
     conditions = [and_(counter.grain == grain, within) for grain, within in by_grain]
-    if dialect != "sqlite" and conditions:
+    if not sqlite and conditions:
         conditions = [or_(*conditions)]
     for condition in conditions:
         stmt = select(
@@ -508,6 +510,8 @@ def _counters_statements(filters: ListFilters, plan: _Plan, *, dialect: str) -> 
         if filters.outcomes:
             stmt = stmt.where(outcomes.condition(c.outcome_mask, filters.outcomes))
         parts.append(stmt.group_by(literal_column("piece")) if len(edges) > 2 else stmt)
+    if sqlite and len(parts) > 1:
+        return [union_all(*parts)]
     return parts
 
 
@@ -518,15 +522,9 @@ def _counted_rows(
     counted: list[bool],
 ) -> Iterator[tuple[int, int, Sequence[Any]]]:
     """(span index, sign, counts) for every row the counters statement gives."""
-    plan = _plan(spans, counted, hours=not filters.outcomes)
+    plan = _plan(spans, counted, hours=counters.has_hours(filters.outcomes))
     dialect = tables_engine(session).dialect.name
-    parts = _counters_statements(filters, plan, dialect=dialect)
-    if not parts:
-        return
-    if dialect == "postgresql":
-        statements = parts
-    else:
-        statements = [parts[0] if len(parts) == 1 else union_all(*parts)]
+    statements = _counters_statements(filters, plan, dialect=dialect)
     rows = (
         row for stmt in statements for row in session.execute(stmt, bind_arguments=BIND_ARGUMENTS)
     )
