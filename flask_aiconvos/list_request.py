@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import url_for
+from werkzeug.datastructures import iter_multi_items
 
 from .counters import next_month
 from .i18n import lazy_gettext as _l
@@ -39,6 +41,8 @@ ORDER_PARAMETERS = ("sort", "desc")
 DETAILS_ENDPOINT = ".details_view"
 #: Any page past this one is past the end of every list (and its offset fits any database).
 MAX_PAGE = 999_999_999
+#: What a query value keeps unencoded, as Werkzeug's URL building does (the WHATWG URL spec).
+QUERY_SAFE = "!$'()*,/:;?@"
 
 
 class BadListArgument(ValueError):
@@ -177,6 +181,15 @@ def _small_number(value: str | None, upper: int) -> int | None:
     return upper if len(digits) > len(str(upper)) else min(int(digits), upper)
 
 
+def with_query(url: str, params: Mapping[str, Any]) -> str:
+    """``url`` with ``params`` appended as ``url_for`` appends unknown arguments (a list value
+    repeated, ``None`` left out)."""
+    items = [(key, value) for key, value in iter_multi_items(params) if value is not None]
+    if not items:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(items, safe=QUERY_SAFE)}"
+
+
 def _filter_params(filters: ListFilters) -> dict[str, Any]:
     """The filter parameters as the list's links carry them: normalised, defaults left out;
     ``outcome`` is a list (repeated in the URL)."""
@@ -252,7 +265,13 @@ class ListRequest:
                 params.pop(key, None)
             else:
                 params[key] = value
-        return url_for(self.endpoint, **params)
+        return with_query(self._list_url, params)
+
+    @cached_property
+    def _list_url(self) -> str:
+        """The list's URL without this request's parameters, built once per page: the page
+        links to its own list some forty times, and routing each link cost a tenth of it."""
+        return url_for(self.endpoint)
 
     def range_url(self, preset: str | None) -> str:
         """The list over a preset range (``None`` or ``"all"``: all time), replacing any other."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -44,6 +45,7 @@ from . import (
     vocab,
 )
 from .access import current_user
+from .comparison import ComparisonRow, channel_rows, total_row
 from .excerpts import Excerpt
 from .formatters import BadgeView, badge_views, customer_display
 from .i18n import gettext
@@ -127,6 +129,16 @@ class ListPage:
     @property
     def filters(self) -> ListFilters:
         return self.request.filters
+
+    @cached_property
+    def comparison_rows(self) -> list[ComparisonRow]:
+        """The channel comparison's rows (``comparison``), one per compared channel."""
+        return channel_rows(self.overview, [kind for kind, _label in self.comparison_kinds])
+
+    @cached_property
+    def comparison_total(self) -> ComparisonRow | None:
+        """The comparison's last row, every channel together (``None`` for one channel)."""
+        return total_row(self.overview, [kind for kind, _label in self.comparison_kinds])
 
     @property
     def active_tab(self) -> queries.Tab:

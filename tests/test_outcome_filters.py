@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 import pytest
 import sqlalchemy as sa
+from flask import url_for
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support.hosts import FIXED_NOW, tenant_of_current_user
@@ -30,7 +31,12 @@ from support.writers import run_writers
 from werkzeug.datastructures import MultiDict
 
 from flask_aiconvos import AIConversations, outcomes, queries
-from flask_aiconvos.list_request import BadListArgument, ListRequest, parse_list_args
+from flask_aiconvos.list_request import (
+    BadListArgument,
+    ListRequest,
+    parse_list_args,
+    with_query,
+)
 from flask_aiconvos.models import Conversation, Conversion, EscalationTicket, InboxItem
 from flask_aiconvos.vocab import METRIC_KEYS, ConversionKind, Outcome, values
 
@@ -303,6 +309,28 @@ def test_request_urls_put_outcomes_in_canonical_order(app) -> None:
         assert query_of(url)["outcome"] == ["escalated", "tour", "anonymous"]
         assert "outcome" not in query_of(request.url(outcome=[]))
         assert query_of(request.without_outcome_url("tour")) == {}
+
+
+QUERY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@EXAMPLES
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["channel", "search", "outcome", "range", "from", "sort", "page", "x y"]),
+        st.one_of(QUERY_TEXT, st.integers(0, 10**12), st.lists(QUERY_TEXT, max_size=3)),
+    ),
+    prefix_query=st.booleans(),
+)
+@example(params={"search": "a&b=c #d/e?f+g%h"}, prefix_query=False)
+def test_list_links_are_spelled_as_url_for_spells_them(app, params, prefix_query) -> None:
+    """The list's links add their query to one routed URL: it must be the URL Flask builds."""
+    with app.test_request_context():
+        expected = url_for("aiconvos.index_view", **params)
+        if prefix_query:
+            base = url_for("aiconvos.index_view", lang="fr")
+            assert with_query(base, params) == url_for("aiconvos.index_view", lang="fr", **params)
+        assert with_query(url_for("aiconvos.index_view"), params) == expected
 
 
 # --- writes move the counts ---------------------------------------------------------------------
