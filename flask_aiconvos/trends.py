@@ -509,12 +509,8 @@ def _raw_pieces(pieces: list[counters.Span], dialect: str) -> tuple[Any, Any]:
     pieces, 2 ms of a 17 ms page)."""
     c = Conversation
     if dialect == "sqlite":
-        # UTCDateTime's text on SQLite: naive UTC, 'YYYY-MM-DD HH:MM:SS.ffffff'.
         spelled = json.dumps(
-            [
-                [f"{low:%Y-%m-%d %H:%M:%S.%f}", f"{high:%Y-%m-%d %H:%M:%S.%f}"]
-                for low, high in _utc_bounds(pieces)
-            ]
+            [[_sqlite_text(low), _sqlite_text(high)] for low, high in _utc_bounds(pieces)]
         )
         table = func.json_each(bindparam("pieces", spelled, unique=True)).table_valued(
             "key", "value"
@@ -538,6 +534,11 @@ def _raw_pieces(pieces: list[counters.Span], dialect: str) -> tuple[Any, Any]:
         return index, lambda stmt: stmt.where(where)
     joined = table.join(c, and_(c.started_at >= low_, c.started_at < high_))
     return index, lambda stmt: stmt.select_from(joined)
+
+
+def _sqlite_text(moment: datetime) -> str:
+    """``moment`` (UTC) as SQLite stores a ``UTCDateTime``: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _utc_bounds(pieces: list[counters.Span]) -> list[tuple[datetime, datetime]]:
