@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from . import json_sql, masking, queries
 from .list_request import ListFilters
-from .models import BIND_ARGUMENTS, Conversation, Message, UTCDateTime, tables_connection
+from .models import Conversation, Message, UTCDateTime, tables_connection
 from .record_format import CONVERSATION_FIELDS, PART_FIELDS
 from .vocab import ConversionKind, count_column
 
@@ -470,8 +470,8 @@ def _joined_parts(session: Session, ids: Sequence[int]) -> list[dict[int, bytes]
     if tables_connection(session).dialect.name != "postgresql":
         return [_joined_rows(session, name, ids) for name in PART_JSON]
     found: list[dict[int, bytes]] = [{} for _ in PART_JSON]
-    stmt = _joined_in_postgresql(ids)
-    for index, owner, text in session.execute(stmt, bind_arguments=BIND_ARGUMENTS).all():
+    # Integers and text, which the dialect passes through: the driver's rows as they are.
+    for index, owner, text in queries.driver_rows(session, _joined_in_postgresql(ids)):
         found[index][owner] = text.encode()
     return found
 
