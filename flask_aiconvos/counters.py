@@ -32,12 +32,9 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    DateTime,
     and_,
     any_,
-    bindparam,
     case,
-    cast,
     func,
     insert,
     or_,
@@ -51,9 +48,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from . import outcomes as outcome_bits
+from .json_sql import timestamp_array
 from .models import (
     BIND_ARGUMENTS,
     Conversation,
@@ -182,9 +179,7 @@ def in_hours(column: Any, spans: Sequence[Span], dialect: str) -> ColumnElement[
     long to build as it saved)."""
     starts = hour_starts(spans)
     if dialect == "postgresql":
-        text_ = "{" + ",".join(f'"{start.isoformat()}"' for start in starts) + "}"
-        listed = bindparam("hours", text_, type_=NullType(), unique=True)
-        return column == any_(cast(listed, postgresql.ARRAY(DateTime(timezone=True))))
+        return column == any_(timestamp_array("hours", starts))
     return column.in_(starts)
 
 

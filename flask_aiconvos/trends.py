@@ -43,13 +43,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Integer,
     String,
     and_,
     bindparam,
     case,
-    cast,
     func,
     literal_column,
     null,
@@ -58,12 +56,11 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from . import counters, outcomes, queries, search_index
 from .i18n import format_number, gettext, ngettext
+from .json_sql import timestamp_array
 from .list_request import ListFilters, local_midnight
 from .models import BIND_ARGUMENTS, Conversation, UTCDateTime, tables_engine
 from .no_index import NoIndex
@@ -526,7 +523,7 @@ def _raw_pieces(pieces: list[counters.Span], dialect: str) -> tuple[Any, Any]:
         where = or_(*(_within(c.started_at, piece) for piece in pieces))
         if dialect == "postgresql":
             lows = [low for low, _high in _utc_bounds(pieces)]
-            index = func.width_bucket(c.started_at, _timestamp_array("lows", lows)) - 1
+            index = func.width_bucket(c.started_at, timestamp_array("lows", lows)) - 1
         else:
             index = case(
                 *((_within(c.started_at, piece), k) for k, piece in enumerate(pieces)), else_=-1
@@ -547,13 +544,6 @@ def _utc_bounds(pieces: list[counters.Span]) -> list[tuple[datetime, datetime]]:
         assert low is not None and high is not None  # part-hours are always bounded
         bounds.append((low.astimezone(UTC), high.astimezone(UTC)))
     return bounds
-
-
-def _timestamp_array(name: str, moments: Sequence[datetime]) -> ColumnElement[Any]:
-    """PostgreSQL: ``moments`` as one ``timestamptz[]`` constant (its text, as ``in_hours``)."""
-    text_ = "{" + ",".join(f'"{moment.isoformat()}"' for moment in moments) + "}"
-    listed = bindparam(name, text_, type_=NullType(), unique=True)
-    return cast(listed, postgresql.ARRAY(DateTime(timezone=True)))
 
 
 def _counters_statements(filters: ListFilters, plan: _Plan, *, dialect: str) -> list[Any]:
