@@ -1,24 +1,26 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
-For every UTC hour, UTC day and UTC month, channel and tenant, ``aiconvos_counter`` holds how
-many conversations started in it and how many of those have at least one conversion of each
-kind; ``aiconvos_outcome_counter`` holds the same per day and month split by the conversations'
-outcome mask (``outcomes``), read only when the list has outcome filters (a sum over the masks
-they accept), so the unfiltered list reads as few rows as before. It has no hour rows: its key
-leads with the mask, so reading hours would take one index descent per mask and hour, slower
-than counting a part-day's conversations through the start-ordered index, which carries the
-mask. The recording API updates both in the same transaction as the row it counts, with atomic
-upserts (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so concurrent writers never lose a
-count and a failed write leaves no count behind. When a conversation gains or loses an outcome,
-one count moves from its old mask's rows to its new mask's rows in that same transaction;
-``aiconvos_counter`` takes the sum of the move.
+For every UTC hour, four UTC hours (0–4, 4–8, … 20–24 h), UTC day and UTC month, channel and
+tenant, ``aiconvos_counter`` holds how many conversations started in it and how many of those
+have at least one conversion of each kind; ``aiconvos_outcome_counter`` holds the same per day
+and month split by the conversations' outcome mask (``outcomes``), read only when the list has
+outcome filters (a sum over the masks they accept), so the unfiltered list reads as few rows as
+before. It has no hour rows: its key leads with the mask, so reading hours would take one index
+descent per mask and hour, slower than counting a part-day's conversations through the
+start-ordered index, which carries the mask. The recording API updates both in the same
+transaction as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET n =
+n + 1``), so concurrent writers never lose a count and a failed write leaves no count behind.
+When a conversation gains or loses an outcome, one count moves from its old mask's rows to its
+new mask's rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
 
 Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends,
 whole UTC hours where a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC:
-America/New_York's midnight is 4 or 5 of them from UTC's) and, only where a bound is not a UTC
-hour (Asia/Kolkata), the part-hours at its very ends, which are counted from the conversations
-table through its ``started_at`` index (with outcome filters, every part-day is). The figures
-are exact at any size, and the metrics over all time read one row per month, channel and tenant.
+America/New_York's midnight is 4 or 5 of them from UTC's), read as four-hour rows where they
+fill one (a New York edge: at most a four-hour row and an hour row, not five hour rows), and,
+only where a bound is not a UTC hour (Asia/Kolkata), the part-hours at its very ends, which are
+counted from the conversations table through its ``started_at`` index (with outcome filters,
+every part-day is). The figures are exact at any size, and the metrics over all time read one
+row per month, channel and tenant.
 """
 
 from __future__ import annotations
@@ -65,10 +67,15 @@ from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, co
 D = TypeVar("D", date, datetime)
 
 HOUR = "h"
+#: Four UTC hours from a multiple of four (0, 4, … 20 h): the hours at a range's edges in a zone
+#: four or more hours from UTC take one row instead of four or more.
+FOUR_HOURS = "4"
 DAY = "d"
 MONTH = "m"
 #: Every grain a conversation is counted in, finest first; the outcome counters have no hours.
-GRAINS = (HOUR, DAY, MONTH)
+GRAINS = (HOUR, FOUR_HOURS, DAY, MONTH)
+#: The grains of whole hours, read at a range's edges (``HourRows``).
+HOUR_GRAINS = (HOUR, FOUR_HOURS)
 OUTCOME_GRAINS = (DAY, MONTH)
 #: The counter column of each conversion kind (named like the metric it feeds).
 KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
@@ -85,6 +92,11 @@ _COUNTS = ("conversations", *KIND_COLUMNS.values())
 
 def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def four_hours_start(moment: datetime) -> datetime:
+    start = hour_start(moment)
+    return start.replace(hour=start.hour - start.hour % 4)
 
 
 def day_start(moment: datetime) -> datetime:
@@ -117,9 +129,11 @@ def _ceil_month(moment: datetime) -> datetime:
 
 
 def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
-    """The hour, day and month a conversation that started at ``started_at`` is counted in."""
+    """The hour, four hours, day and month a conversation that started at ``started_at`` is
+    counted in."""
     return (
         (HOUR, hour_start(started_at)),
+        (FOUR_HOURS, four_hours_start(started_at)),
         (DAY, day_start(started_at)),
         (MONTH, month_start(started_at)),
     )
@@ -127,7 +141,13 @@ def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
 
 def period_start(grain: str, moment: datetime) -> datetime:
     """The start of the period of ``grain`` holding ``moment``."""
-    return {HOUR: hour_start, DAY: day_start, MONTH: month_start}[grain](moment)
+    starts = {
+        HOUR: hour_start,
+        FOUR_HOURS: four_hours_start,
+        DAY: day_start,
+        MONTH: month_start,
+    }
+    return starts[grain](moment)
 
 
 Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
@@ -157,30 +177,55 @@ def by_hours(start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
     return [(low, high)], raw
 
 
-def hour_starts(spans: Sequence[Span]) -> list[datetime]:
-    """The start of every whole UTC hour in ``spans`` (bounded, on hour edges)."""
-    starts: list[datetime] = []
+@dataclass(frozen=True)
+class HourRows:
+    """The starts of the hour-grain rows covering some whole UTC hours: a four-hour row where
+    the hours fill one, an hour row for each hour left."""
+
+    four_hours: list[datetime] = field(default_factory=list)
+    hours: list[datetime] = field(default_factory=list)
+
+    def starts(self, grain: str) -> list[datetime]:
+        return self.four_hours if grain == FOUR_HOURS else self.hours
+
+
+def hour_rows(spans: Sequence[Span]) -> HourRows:
+    """The rows covering ``spans`` (bounded, on hour edges), each span on its own: a row never
+    reaches past the span it was asked for."""
+    rows = HourRows()
     for low, high in spans:
         assert low is not None and high is not None
         moment = low
         while moment < high:
-            starts.append(moment)
-            moment += timedelta(hours=1)
-    return starts
+            if moment.hour % 4 == 0 and moment + timedelta(hours=4) <= high:
+                rows.four_hours.append(moment)
+                moment += timedelta(hours=4)
+            else:
+                rows.hours.append(moment)
+                moment += timedelta(hours=1)
+    return rows
 
 
-def in_hours(column: Any, spans: Sequence[Span], dialect: str) -> ColumnElement[bool]:
-    """``column`` (an hour row's ``period_start``) is the start of one of the hours of
-    ``spans``: one condition however many edges a chart has.
+def in_hour_rows(
+    column: Any, rows: HourRows, dialect: str
+) -> list[tuple[str, ColumnElement[bool]]]:
+    """Per hour grain that ``rows`` uses: the condition on ``column`` (a counter's
+    ``period_start``) selecting its rows, one however many edges a chart has.
 
     PostgreSQL gets a ``timestamptz[]`` sent as the array's text: a constant it parses once,
     where a parameter per hour cost a millisecond of planning for a New York chart of all
     time. Elsewhere an expanding ``IN`` (on SQLite a JSON array read by ``json_each`` took as
     long to build as it saved)."""
-    starts = hour_starts(spans)
-    if dialect == "postgresql":
-        return column == any_(timestamp_array("hours", starts))
-    return column.in_(starts)
+    found = []
+    for grain in HOUR_GRAINS:
+        starts = rows.starts(grain)
+        if not starts:
+            continue
+        if dialect == "postgresql":
+            found.append((grain, column == any_(timestamp_array(f"starts_{grain}", starts))))
+        else:
+            found.append((grain, column.in_(starts)))
+    return found
 
 
 def split(start: datetime | None, end: datetime | None, *, hours: bool = True) -> Split:
@@ -425,8 +470,11 @@ def channel_totals(
     ]
     if pieces.hours:
         dialect = tables_engine(session).dialect.name
-        periods_where.append(
-            and_(counter.grain == HOUR, in_hours(counter.period_start, pieces.hours, dialect))
+        periods_where.extend(
+            and_(counter.grain == grain, within)
+            for grain, within in in_hour_rows(
+                counter.period_start, hour_rows(pieces.hours), dialect
+            )
         )
     if periods_where:
         stmt = select(
@@ -508,12 +556,20 @@ def truncated(dialect: str, grain: str) -> str | None:
         # UTCDateTime stores naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff'.
         return {
             HOUR: "substr(started_at, 1, 13) || ':00:00.000000'",
+            FOUR_HOURS: "substr(started_at, 1, 11) || "
+            "printf('%02d', CAST(substr(started_at, 12, 2) AS INTEGER) / 4 * 4) || ':00:00.000000'",
             DAY: "substr(started_at, 1, 10) || ' 00:00:00.000000'",
             MONTH: "substr(started_at, 1, 7) || '-01 00:00:00.000000'",
         }[grain]
     if dialect == "postgresql":
+        utc = "started_at AT TIME ZONE 'UTC'"
+        if grain == FOUR_HOURS:
+            return (
+                f"(date_trunc('hour', {utc}) - make_interval(hours => "
+                f"CAST(extract(hour FROM {utc}) AS integer) % 4)) AT TIME ZONE 'UTC'"
+            )
         unit = {HOUR: "hour", DAY: "day", MONTH: "month"}[grain]
-        return f"date_trunc('{unit}', started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        return f"date_trunc('{unit}', {utc}) AT TIME ZONE 'UTC'"
     return None
 
 

@@ -18,9 +18,10 @@ midnights (computed by ``zoneinfo``, so exact in any zone, DST changes included)
 edges are moved to the nearest UTC midnight and ``counters.split`` covers the moved span with
 whole UTC months and days of the write-time counters; the counter rows are grouped by their own
 period (in key order, no sort) and placed in their span by bisection. What moving an edge added
-or left out, at most half a day, is read from the hour counters and subtracted or added, so in
-any zone whose midnights are whole UTC hours every figure is a counter row (America/New_York's
-month edge is five hour rows per channel); only a zone with part-hour offsets (Asia/Kolkata)
+or left out, at most half a day, is read from the hour and four-hour counters and subtracted or
+added, so in any zone whose midnights are whole UTC hours every figure is a counter row
+(America/New_York's month edge is a four-hour row and at most one hour row per channel); only a
+zone with part-hour offsets (Asia/Kolkata)
 reads the part-hours from the conversations (through the ``started_at`` index, each grouped by
 its piece: ``_raw_pieces``). The list's channel is a condition.
 
@@ -423,9 +424,9 @@ class _Plan:
     planned: list[tuple[tuple[datetime, datetime], int, int]] = field(default_factory=list)
     edges: list[datetime] = field(default_factory=list)
     atoms: dict[datetime, list[tuple[int, int]]] = field(default_factory=dict)
-    #: The atoms as whole UTC hours (read from the hour counters, joined where adjacent) and
+    #: The atoms as whole UTC hours (read from the hour counters, each atom's on its own) and
     #: part-hours (read from the conversations, in order, each with the start of its atom).
-    hours: list[counters.Span] = field(default_factory=list)
+    hours: counters.HourRows = field(default_factory=counters.HourRows)
     raw: list[counters.Span] = field(default_factory=list)
     raw_atoms: list[datetime] = field(default_factory=list)
 
@@ -443,7 +444,7 @@ class _Plan:
             for k in range(position[low], position[high]):
                 self.atoms.setdefault(self.edges[k], []).append((span, sign))
         whole: list[counters.Span] = []
-        for start in self.atoms:  # each atom on its own: an hour row never spans two
+        for start in self.atoms:  # each atom on its own: a counter row never spans two
             end = self.edges[position[start] + 1]
             found_hours, found_raw = (
                 counters.by_hours(start, end) if hours else ([], [(start, end)])
@@ -451,7 +452,7 @@ class _Plan:
             whole.extend(found_hours)
             self.raw.extend(found_raw)
             self.raw_atoms.extend(start for _ in found_raw)
-        self.hours = _merged(whole)
+        self.hours = counters.hour_rows(whole)
         ordered = sorted(zip(self.raw, self.raw_atoms, strict=True), key=lambda pair: pair[0])
         self.raw, self.raw_atoms = [span for span, _ in ordered], [atom for _, atom in ordered]
 
@@ -568,10 +569,7 @@ def _counters_statements(filters: ListFilters, plan: _Plan, *, dialect: str) -> 
         for grain, group in ((counters.MONTH, plan.months), (counters.DAY, plan.days))
         if group
     ]
-    if plan.hours:
-        by_grain.append(
-            (counters.HOUR, counters.in_hours(counter.period_start, plan.hours, dialect))
-        )
+    by_grain.extend(counters.in_hour_rows(counter.period_start, plan.hours, dialect))
     conditions = [and_(counter.grain == grain, within) for grain, within in by_grain]
     if not sqlite and conditions:
         conditions = [or_(*conditions)]
@@ -630,7 +628,7 @@ def _counted_rows(
     )
     for row in rows:
         grain, start, piece = row[0], row[1], row[2]
-        if grain == counters.HOUR:  # a correction: the atom holding the hour
+        if grain in counters.HOUR_GRAINS:  # a correction: the atom holding the row
             for span, sign in plan.atoms[plan.edges[bisect_right(plan.edges, start) - 1]]:
                 yield span, sign, row[3:]
         elif grain is not None:

@@ -226,6 +226,35 @@ def test_split_covers_every_range_exactly_once() -> None:
             assert _covers(pieces, moment) == (1 if expected else 0), (start, end, moment)
 
 
+def test_hour_rows_cover_each_hour_once_and_never_past_their_span() -> None:
+    assert counters.hour_rows([]) == counters.HourRows()
+    rng = random.Random(11)
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    for _ in range(300):
+        spans = []
+        for _ in range(rng.randint(1, 3)):
+            low = base + timedelta(hours=rng.randint(0, 24 * 3))
+            spans.append((low, low + timedelta(hours=rng.randint(1, 30))))
+        rows = counters.hour_rows(spans)
+        for start in rows.four_hours:
+            assert start == counters.four_hours_start(start)
+            assert any(low <= start and start + timedelta(hours=4) <= high for low, high in spans)
+        for start in rows.hours:
+            assert start == counters.hour_start(start)
+        covered = [
+            *(start + timedelta(hours=k) for start in rows.four_hours for k in range(4)),
+            *rows.hours,
+        ]
+        expected = sorted(
+            low + timedelta(hours=k)
+            for low, high in spans
+            for k in range(int((high - low) / timedelta(hours=1)))
+        )
+        assert sorted(covered) == expected
+        # At most three hour rows at each end of a span: the rest are four-hour rows.
+        assert len(rows.hours) <= 6 * len(spans)
+
+
 def test_split_at_the_ends_of_the_calendar() -> None:
     assert counters.split(datetime(9999, 12, 31, tzinfo=UTC), None) == counters.Split()
     assert counters.split(None, datetime(1, 1, 2, tzinfo=UTC)) == counters.Split()

@@ -330,10 +330,8 @@ def test_outcome_masks_from_0005_and_back(app, db, capsys):
     assert _masks(engine) == expected
 
 
-def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
-    engine = db.engine
-    reset_tables(engine)
-    migration.upgrade("head", engine=engine)
+def _counters_over_three_months(aiconvos, db) -> list[tuple]:
+    """Four conversations about the edges of UTC hours, four hours, days and months."""
     starts = [
         datetime(2026, 10, 31, 23, 30, tzinfo=UTC),
         datetime(2026, 11, 1, 0, 10, tzinfo=UTC),
@@ -347,9 +345,19 @@ def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
         if index:
             aiconvos.record_conversion(conversation.id, kind="tour", target_id=index)
     db.session.remove()
-    with_hours = counter_rows(engine)
+    return counter_rows(db.engine)
+
+
+def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("head", engine=engine)
+    with_hours = _counters_over_three_months(aiconvos, db)
     grains = {table: {row[1] for row in with_hours if row[0] == table} for table in COUNTER_TABLES}
-    assert grains == {"aiconvos_counter": {"h", "d", "m"}, "aiconvos_outcome_counter": {"d", "m"}}
+    assert grains == {
+        "aiconvos_counter": {"h", "4", "d", "m"},
+        "aiconvos_outcome_counter": {"d", "m"},
+    }
 
     migration.downgrade("0008", engine=engine)
     assert {row[1] for row in counter_rows(engine)} == {"d", "m"}
@@ -361,4 +369,39 @@ def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
         "aiconvos: hour counters 2026-10, 1 / 4 conversations",
         "aiconvos: hour counters 2026-11, 3 / 4 conversations",
         "aiconvos: hour counters 2026-12, 4 / 4 conversations",
+        "aiconvos: four-hour counters 2026-10, 1 / 4 conversations",
+        "aiconvos: four-hour counters 2026-11, 3 / 4 conversations",
+        "aiconvos: four-hour counters 2026-12, 4 / 4 conversations",
+    ]
+
+
+def test_four_hour_counters_from_0009_and_back(app, db, aiconvos, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("head", engine=engine)
+    with_blocks = _counters_over_three_months(aiconvos, db)
+    blocks = sorted(
+        (row[2], row[4], row[5]) for row in with_blocks if row[:2] == ("aiconvos_counter", "4")
+    )
+    # (period start, channel, conversations): the 00:10 and 00:50 starts share a block.
+    assert [(start.astimezone(UTC), channel, n) for start, channel, n in blocks] == [
+        (datetime(2026, 10, 31, 20, tzinfo=UTC), "chat", 1),
+        (datetime(2026, 11, 1, 0, tzinfo=UTC), "chat", 1),
+        (datetime(2026, 11, 1, 0, tzinfo=UTC), "email", 1),
+        (datetime(2026, 12, 1, 4, tzinfo=UTC), "email", 1),
+    ]
+
+    migration.downgrade("0009", engine=engine)
+    assert {row[1] for row in counter_rows(engine) if row[0] == "aiconvos_counter"} == {
+        "h",
+        "d",
+        "m",
+    }
+    capsys.readouterr()
+    migration.upgrade("head", engine=engine)
+    assert counter_rows(engine) == with_blocks == rebuilt_counter_rows(engine)
+    assert capsys.readouterr().err.splitlines() == [
+        "aiconvos: four-hour counters 2026-10, 1 / 4 conversations",
+        "aiconvos: four-hour counters 2026-11, 3 / 4 conversations",
+        "aiconvos: four-hour counters 2026-12, 4 / 4 conversations",
     ]
