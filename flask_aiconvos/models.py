@@ -346,6 +346,10 @@ class ConversationCounter(Base, CounterCounts):
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
 
+    # On SQLite the rows are stored in key order (migration 0011): a range's rows are read from
+    # the key's B-tree in one pass, not looked up in the table one by one.
+    __table_args__ = {"sqlite_with_rowid": False}
+
     def __repr__(self) -> str:
         period = f"{self.period_start:%Y-%m-%d %H:%M}"
         return f"<ConversationCounter {self.grain} {period} {self.channel}>"

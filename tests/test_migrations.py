@@ -365,7 +365,7 @@ def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
     migration.upgrade("head", engine=engine)
     assert counter_rows(engine) == with_hours == rebuilt_counter_rows(engine)
     progress = capsys.readouterr().err.splitlines()
-    assert progress == [
+    assert [line for line in progress if "hour counters" in line] == [
         "aiconvos: hour counters 2026-10, 1 / 4 conversations",
         "aiconvos: hour counters 2026-11, 3 / 4 conversations",
         "aiconvos: hour counters 2026-12, 4 / 4 conversations",
@@ -400,8 +400,54 @@ def test_four_hour_counters_from_0009_and_back(app, db, aiconvos, capsys):
     capsys.readouterr()
     migration.upgrade("head", engine=engine)
     assert counter_rows(engine) == with_blocks == rebuilt_counter_rows(engine)
-    assert capsys.readouterr().err.splitlines() == [
+    progress = capsys.readouterr().err.splitlines()
+    assert [line for line in progress if "hour counters" in line] == [
         "aiconvos: four-hour counters 2026-10, 1 / 4 conversations",
         "aiconvos: four-hour counters 2026-11, 3 / 4 conversations",
         "aiconvos: four-hour counters 2026-12, 4 / 4 conversations",
     ]
+
+
+def _counters_in_key_order(engine: sa.Engine) -> bool | None:
+    """Whether SQLite stores ``aiconvos_counter`` ``WITHOUT ROWID`` (``None`` elsewhere)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as connection:
+        created = connection.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {"name": "aiconvos_counter"},
+        ).scalar_one()
+    return "WITHOUT ROWID" in created.upper()
+
+
+def test_counters_in_key_order_from_0010_and_back(app, db, aiconvos, capsys):
+    engine = db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    assert _counters_in_key_order(engine) is (True if sqlite else None)  # create_all
+    reset_tables(engine)
+    migration.upgrade("head", engine=engine)
+    assert _counters_in_key_order(engine) is (True if sqlite else None)
+    stored = _counters_over_three_months(aiconvos, db)
+    rows = sum(1 for row in stored if row[0] == "aiconvos_counter")
+    capsys.readouterr()
+
+    migration.downgrade("0010", engine=engine)
+    assert _counters_in_key_order(engine) is (False if sqlite else None)
+    assert counter_rows(engine) == stored
+    migration.upgrade("head", engine=engine)
+    assert _counters_in_key_order(engine) is (True if sqlite else None)
+    assert counter_rows(engine) == stored == rebuilt_counter_rows(engine)
+    assert capsys.readouterr().err.splitlines() == (
+        [
+            f"aiconvos: counters with rowids, {rows} rows",
+            f"aiconvos: counters in key order, {rows} rows",
+        ]
+        if sqlite
+        else []
+    )
+    aiconvos.start_conversation(
+        channel="chat", origin="portal_chat", started_at=datetime(2026, 12, 1, 5, tzinfo=UTC)
+    )
+    db.session.remove()
+    assert counter_rows(engine) == rebuilt_counter_rows(engine)
+    assert len(counter_rows(engine)) > len(stored)
