@@ -1,23 +1,24 @@
 """Conversation counts kept current at write time, for the list's metrics and channel tabs.
 
-For every UTC hour, four UTC hours (0–4, 4–8, … 20–24 h), UTC day and UTC month, channel and
-tenant, ``aiconvos_counter`` holds how many conversations started in it and how many of those
-have at least one conversion of each kind; ``aiconvos_outcome_counter`` holds the same per day
-and month split by the conversations' outcome mask (``outcomes``), read only when the list has
+For every half UTC hour, UTC hour, four UTC hours (0–4, 4–8, … 20–24 h), UTC day and UTC month,
+channel and tenant, ``aiconvos_counter`` holds how many conversations started in it and how many of
+those have at least one conversion of each kind; ``aiconvos_outcome_counter`` holds the same per
+day and month split by the conversations' outcome mask (``outcomes``), read only when the list has
 outcome filters (a sum over the masks they accept), so the unfiltered list reads as few rows as
-before. It has no hour rows: its key leads with the mask, so reading hours would take one index
-descent per mask and hour, slower than counting a part-day's conversations through the
-start-ordered index, which carries the mask. The recording API updates both in the same
-transaction as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET n =
-n + 1``), so concurrent writers never lose a count and a failed write leaves no count behind.
-When a conversation gains or loses an outcome, one count moves from its old mask's rows to its
-new mask's rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
+before. It has no rows shorter than a day: its key leads with the mask, so reading hours would take
+one index descent per mask and hour, slower than counting a part-day's conversations through the
+start-ordered index, which carries the mask. The recording API updates both in the same transaction
+as the row it counts, with atomic upserts (``INSERT … ON CONFLICT DO UPDATE SET n = n + 1``), so
+concurrent writers never lose a count and a failed write leaves no count behind. When a
+conversation gains or loses an outcome, one count moves from its old mask's rows to its new mask's
+rows in that same transaction; ``aiconvos_counter`` takes the sum of the move.
 
 Reading (no search): a date range is split into whole UTC months, whole UTC days at its ends,
-whole UTC hours where a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than UTC:
-America/New_York's midnight is 4 or 5 of them from UTC's), read as four-hour rows where they
-fill one (a New York edge: at most a four-hour row and an hour row, not five hour rows), and,
-only where a bound is not a UTC hour (Asia/Kolkata), the part-hours at its very ends, which are
+whole UTC half-hours where a bound is not a UTC midnight (an ``AICONVOS_TIMEZONE`` other than
+UTC: America/New_York's midnight is 4 or 5 hours from UTC's, Asia/Kolkata's 5 1/2), read as
+four-hour rows where they fill one, hour rows where they fill one and half-hour rows for the
+rest (a New York edge: at most a four-hour row and an hour row, not five hour rows), and, only
+where a bound is not a UTC half-hour (Asia/Kathmandu, +5:45), what is left at its very ends,
 counted from the conversations table through its ``started_at`` index (with outcome filters,
 every part-day is). The figures are exact at any size, and the metrics over all time read one
 row per month, channel and tenant.
@@ -66,6 +67,9 @@ from .vocab import EARLIEST_MOMENT, END_OF_TIME, METRIC_KEYS, ConversionKind, co
 
 D = TypeVar("D", date, datetime)
 
+#: Thirty minutes from a UTC hour or half-hour: the edges of a range in a zone whose offset is
+#: a whole number of half-hours but not of hours (Asia/Kolkata, +5:30) are read from them.
+HALF_HOUR = "t"
 HOUR = "h"
 #: Four UTC hours from a multiple of four (0, 4, … 20 h): the hours at a range's edges in a zone
 #: four or more hours from UTC take one row instead of four or more.
@@ -73,9 +77,9 @@ FOUR_HOURS = "4"
 DAY = "d"
 MONTH = "m"
 #: Every grain a conversation is counted in, finest first; the outcome counters have no hours.
-GRAINS = (HOUR, FOUR_HOURS, DAY, MONTH)
-#: The grains of whole hours, read at a range's edges (``HourRows``).
-HOUR_GRAINS = (HOUR, FOUR_HOURS)
+GRAINS = (HALF_HOUR, HOUR, FOUR_HOURS, DAY, MONTH)
+#: The grains shorter than a day, read at a range's edges (``HourRows``).
+HOUR_GRAINS = (HALF_HOUR, HOUR, FOUR_HOURS)
 OUTCOME_GRAINS = (DAY, MONTH)
 #: The counter column of each conversion kind (named like the metric it feeds).
 KIND_COLUMNS: dict[str, str] = {kind: METRIC_KEYS[kind] for kind in values(ConversionKind)}
@@ -88,6 +92,11 @@ _COUNTS = ("conversations", *KIND_COLUMNS.values())
 
 
 # --- periods --------------------------------------------------------------------------------
+
+
+def half_hour_start(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
 
 
 def hour_start(moment: datetime) -> datetime:
@@ -113,9 +122,9 @@ def next_month(start: D) -> D:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _ceil_hour(moment: datetime) -> datetime:
-    start = hour_start(moment)
-    return start if start == moment else start + timedelta(hours=1)
+def _ceil_half_hour(moment: datetime) -> datetime:
+    start = half_hour_start(moment)
+    return start if start == moment else start + timedelta(minutes=30)
 
 
 def _ceil_day(moment: datetime) -> datetime:
@@ -129,9 +138,10 @@ def _ceil_month(moment: datetime) -> datetime:
 
 
 def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
-    """The hour, four hours, day and month a conversation that started at ``started_at`` is
-    counted in."""
+    """The half-hour, hour, four hours, day and month a conversation that started at
+    ``started_at`` is counted in."""
     return (
+        (HALF_HOUR, half_hour_start(started_at)),
         (HOUR, hour_start(started_at)),
         (FOUR_HOURS, four_hours_start(started_at)),
         (DAY, day_start(started_at)),
@@ -142,6 +152,7 @@ def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
 def period_start(grain: str, moment: datetime) -> datetime:
     """The start of the period of ``grain`` holding ``moment``."""
     starts = {
+        HALF_HOUR: half_hour_start,
         HOUR: hour_start,
         FOUR_HOURS: four_hours_start,
         DAY: day_start,
@@ -155,8 +166,8 @@ Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
 
 @dataclass(frozen=True)
 class Split:
-    """A range of start times as whole months, whole days, whole hours and part-hours
-    (``raw``)."""
+    """A range of start times as whole months, whole days, whole half-hours (``hours``) and
+    what is left at its ends (``raw``, under half an hour each)."""
 
     months: Span | None = None
     days: list[Span] = field(default_factory=list)
@@ -165,8 +176,9 @@ class Split:
 
 
 def by_hours(start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
-    """Cover ``[start, end)`` with whole UTC hours and the part-hours at its ends."""
-    low, high = _ceil_hour(start), hour_start(end)
+    """Cover ``[start, end)`` with whole UTC half-hours (one span) and what is left at its
+    ends (under half an hour each, counted from the conversations)."""
+    low, high = _ceil_half_hour(start), half_hour_start(end)
     if low >= high:
         return [], [(start, end)] if start < end else []
     raw: list[Span] = []
@@ -179,30 +191,43 @@ def by_hours(start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
 
 @dataclass(frozen=True)
 class HourRows:
-    """The starts of the hour-grain rows covering some whole UTC hours: a four-hour row where
-    the hours fill one, an hour row for each hour left."""
+    """The starts of the rows shorter than a day covering some whole UTC half-hours: a
+    four-hour row where the hours fill one, an hour row for each hour left, a half-hour row
+    for each half-hour left."""
 
     four_hours: list[datetime] = field(default_factory=list)
     hours: list[datetime] = field(default_factory=list)
+    half_hours: list[datetime] = field(default_factory=list)
 
     def starts(self, grain: str) -> list[datetime]:
-        return self.four_hours if grain == FOUR_HOURS else self.hours
+        return {FOUR_HOURS: self.four_hours, HOUR: self.hours, HALF_HOUR: self.half_hours}[grain]
+
+
+_FOUR_HOURS = timedelta(hours=4)
+_ONE_HOUR = timedelta(hours=1)
+_HALF_AN_HOUR = timedelta(minutes=30)
 
 
 def hour_rows(spans: Sequence[Span]) -> HourRows:
-    """The rows covering ``spans`` (bounded, on hour edges), each span on its own: a row never
-    reaches past the span it was asked for."""
+    """The rows covering ``spans`` (bounded, on UTC half-hour edges), each span on its own: a
+    row never reaches past the span it was asked for."""
     rows = HourRows()
     for low, high in spans:
         assert low is not None and high is not None
-        moment = low
+        if half_hour_start(low) != low or half_hour_start(high) != high:
+            raise ValueError(f"[{low}, {high}) is not on UTC half-hours")
+        moment = low.astimezone(UTC)
         while moment < high:
-            if moment.hour % 4 == 0 and moment + timedelta(hours=4) <= high:
+            on_hour = moment.minute == 0
+            if on_hour and moment.hour % 4 == 0 and moment + _FOUR_HOURS <= high:
                 rows.four_hours.append(moment)
-                moment += timedelta(hours=4)
-            else:
+                moment += _FOUR_HOURS
+            elif on_hour and moment + _ONE_HOUR <= high:
                 rows.hours.append(moment)
-                moment += timedelta(hours=1)
+                moment += _ONE_HOUR
+            else:
+                rows.half_hours.append(moment)
+                moment += _HALF_AN_HOUR
     return rows
 
 
@@ -555,6 +580,8 @@ def truncated(dialect: str, grain: str) -> str | None:
     if dialect == "sqlite":
         # UTCDateTime stores naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff'.
         return {
+            HALF_HOUR: "substr(started_at, 1, 14) || CASE WHEN substr(started_at, 15, 2) < '30' "
+            "THEN '00:00.000000' ELSE '30:00.000000' END",
             HOUR: "substr(started_at, 1, 13) || ':00:00.000000'",
             FOUR_HOURS: "substr(started_at, 1, 11) || "
             "printf('%02d', CAST(substr(started_at, 12, 2) AS INTEGER) / 4 * 4) || ':00:00.000000'",
@@ -563,6 +590,11 @@ def truncated(dialect: str, grain: str) -> str | None:
         }[grain]
     if dialect == "postgresql":
         utc = "started_at AT TIME ZONE 'UTC'"
+        if grain == HALF_HOUR:
+            return (
+                f"(date_trunc('hour', {utc}) + make_interval(mins => "
+                f"CAST(extract(minute FROM {utc}) AS integer) / 30 * 30)) AT TIME ZONE 'UTC'"
+            )
         if grain == FOUR_HOURS:
             return (
                 f"(date_trunc('hour', {utc}) - make_interval(hours => "

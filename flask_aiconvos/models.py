@@ -2,10 +2,10 @@
 
 The conversation row carries denormalised columns (activity time, counts per conversion kind,
 a search text) that the recording API keeps current, so the list page and the metrics read one
-table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per hour, four
-hours, day and month (``counters``), ``aiconvos_outcome_counter`` the same per outcome mask;
-``search_index`` adds the trigram index over ``search_text`` to the conversation table's
-creation.
+table and never scan messages. ``aiconvos_counter`` holds the metrics' counts per half-hour,
+hour, four hours, day and month (``counters``), ``aiconvos_outcome_counter`` the same per
+outcome mask; ``search_index`` adds the trigram index over ``search_text`` to the conversation
+table's creation.
 """
 
 from __future__ import annotations
@@ -330,8 +330,9 @@ class CounterCounts:
 
 
 class ConversationCounter(Base, CounterCounts):
-    """How many conversations started per UTC hour, four hours, day and month, channel and
-    tenant, and how many of them have at least one conversion of each kind (see ``counters``).
+    """How many conversations started per half UTC hour, hour, four hours, day and month,
+    channel and tenant, and how many of them have at least one conversion of each kind (see
+    ``counters``).
 
     The recording API keeps it current; the list's metrics and tabs read it when no search
     narrows the list. ``tenant`` is ``""`` for conversations without one.
@@ -339,8 +340,9 @@ class ConversationCounter(Base, CounterCounts):
 
     __tablename__ = "aiconvos_counter"
 
-    #: ``"h"`` (the UTC hour starting at ``period_start``), ``"4"`` (the four UTC hours starting
-    #: at it, at 0, 4, … 20 h), ``"d"`` (the UTC day) or ``"m"`` (the UTC month).
+    #: ``"t"`` (the thirty minutes starting at ``period_start``, a UTC hour or half-hour),
+    #: ``"h"`` (the UTC hour), ``"4"`` (the four UTC hours starting at 0, 4, … 20 h), ``"d"``
+    #: (the UTC day) or ``"m"`` (the UTC month).
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_MAX), primary_key=True)

@@ -11,18 +11,19 @@ time and open-ended ranges run from the month of the view's first conversation t
 many of them have each conversion kind (the metrics' cohort rule: a conversion recorded later
 still counts in the bucket its conversation started in).
 
-**One statement** (``trends``; on PostgreSQL two where part-hours are counted from the
+**One statement** (``trends``; on PostgreSQL two where part-half-hours are counted from the
 conversations) answers the previous period and every bucket, whatever the length
 of the range. Each bucket and the previous period is a span of UTC instants between two local
 midnights (computed by ``zoneinfo``, so exact in any zone, DST changes included). Each span's
 edges are moved to the nearest UTC midnight and ``counters.split`` covers the moved span with
 whole UTC months and days of the write-time counters; the counter rows are grouped by their own
 period (in key order, no sort) and placed in their span by bisection. What moving an edge added
-or left out, at most half a day, is read from the hour and four-hour counters and subtracted or
-added, so in any zone whose midnights are whole UTC hours every figure is a counter row
-(America/New_York's month edge is a four-hour row and at most one hour row per channel); only a
-zone with part-hour offsets (Asia/Kolkata)
-reads the part-hours from the conversations (through the ``started_at`` index, each grouped by
+or left out, at most half a day, is read from the counters shorter than a day (four hours, an
+hour, half an hour) and subtracted or added, so in any zone whose midnights are whole UTC
+half-hours every figure is a counter row (America/New_York's month edge is a four-hour row and
+at most one hour row per channel, Asia/Kolkata's adds a half-hour row); only a zone whose offset
+is not a whole number of half-hours (Asia/Kathmandu, Pacific/Chatham) reads what is left at
+each edge from the conversations (through the ``started_at`` index, each grouped by
 its piece: ``_raw_pieces``). The list's channel is a condition.
 
 With a search (or a blank tenant, which the counters cannot tell apart) every figure is counted

@@ -171,15 +171,17 @@ def test_without_a_search_the_metrics_never_read_the_conversations(app, aiconvos
         assert len(statements) == 1
         assert "aiconvos_counter" in statements[0]
         assert "FROM aiconvos_conversation" not in statements[0]
-    # A zone whose midnights are UTC hours reads the hour counters at the range's ends...
-    with count_queries(db.engine) as statements:
-        queries.overview(db.session, filters_for({"range": "7d"}, "America/New_York", None))
-    assert len(statements) == 1
-    assert "FROM aiconvos_conversation" not in statements[0]
-    # ...and one whose midnight is not a UTC hour counts its part-hours from the conversations,
+    # A zone whose midnights are UTC hours or half-hours reads the counters shorter than a day
+    # at the range's ends...
+    for zone in ("America/New_York", "Asia/Kolkata"):
+        with count_queries(db.engine) as statements:
+            queries.overview(db.session, filters_for({"range": "7d"}, zone, None))
+        assert len(statements) == 1
+        assert "FROM aiconvos_conversation" not in statements[0]
+    # ...and one whose midnight is neither (+5:45) counts what is left from the conversations,
     # in the same single statement.
     with count_queries(db.engine) as statements:
-        queries.overview(db.session, filters_for({"range": "7d"}, "Asia/Kolkata", None))
+        queries.overview(db.session, filters_for({"range": "7d"}, "Asia/Kathmandu", None))
     assert len(statements) == 1
     assert "aiconvos_counter" in statements[0] and "aiconvos_conversation" in statements[0]
 
@@ -217,9 +219,10 @@ def test_split_covers_every_range_exactly_once() -> None:
             for edge in pieces.months:
                 assert edge is None or edge == counters.month_start(edge)
         for span in pieces.hours:
-            assert all(edge == counters.hour_start(edge) for edge in span)
-        for low, high in pieces.raw:  # part-hours only, at the range's very ends
-            assert high - low < timedelta(hours=1) and low in (start, counters.hour_start(high))
+            assert all(edge == counters.half_hour_start(edge) for edge in span)
+        for low, high in pieces.raw:  # under half an hour, at the range's very ends only
+            assert high - low < timedelta(minutes=30)
+            assert low in (start, counters.half_hour_start(high))
         for _ in range(30):
             moment = base + timedelta(minutes=rng.randint(-60 * 24 * 40, 60 * 24 * 260))
             expected = (start is None or moment >= start) and (end is None or moment < end)
@@ -233,25 +236,29 @@ def test_hour_rows_cover_each_hour_once_and_never_past_their_span() -> None:
     for _ in range(300):
         spans = []
         for _ in range(rng.randint(1, 3)):
-            low = base + timedelta(hours=rng.randint(0, 24 * 3))
-            spans.append((low, low + timedelta(hours=rng.randint(1, 30))))
+            low = base + timedelta(minutes=30 * rng.randint(0, 48 * 3))
+            spans.append((low, low + timedelta(minutes=30 * rng.randint(1, 60))))
         rows = counters.hour_rows(spans)
         for start in rows.four_hours:
             assert start == counters.four_hours_start(start)
             assert any(low <= start and start + timedelta(hours=4) <= high for low, high in spans)
         for start in rows.hours:
             assert start == counters.hour_start(start)
+        for start in rows.half_hours:
+            assert start == counters.half_hour_start(start)
+        half = timedelta(minutes=30)
         covered = [
-            *(start + timedelta(hours=k) for start in rows.four_hours for k in range(4)),
-            *rows.hours,
+            *(start + k * half for start in rows.four_hours for k in range(8)),
+            *(start + k * half for start in rows.hours for k in range(2)),
+            *rows.half_hours,
         ]
         expected = sorted(
-            low + timedelta(hours=k)
-            for low, high in spans
-            for k in range(int((high - low) / timedelta(hours=1)))
+            low + k * half for low, high in spans for k in range(int((high - low) / half))
         )
         assert sorted(covered) == expected
-        # At most three hour rows at each end of a span: the rest are four-hour rows.
+        # At each end of a span at most one half-hour row and three hour rows: the rest are
+        # four-hour rows.
+        assert len(rows.half_hours) <= 2 * len(spans)
         assert len(rows.hours) <= 6 * len(spans)
 
 

@@ -141,8 +141,8 @@ def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, d
         totals = counters.channel_totals(
             db.session,
             tenant=None,
-            started_from=FIXED_NOW - timedelta(days=20, hours=5),
-            started_to=FIXED_NOW - timedelta(days=3, hours=7),
+            started_from=FIXED_NOW - timedelta(days=20, hours=5, minutes=7),
+            started_to=FIXED_NOW - timedelta(days=3, hours=7, minutes=11),
         )
     assert totals
     [(statement, parameters)] = seen
@@ -155,13 +155,14 @@ def test_sqlite_counts_a_cut_range_from_the_start_ordered_index(app, aiconvos, d
 def test_sqlite_counts_a_zones_part_hours_by_start_in_a_tab_or_tenant(
     app, aiconvos, db, scope
 ) -> None:
-    """In a zone with part-hour offsets the trends count each edge's part-hours from the
-    conversations: through the start-ordered index, not by scanning every conversation of the
-    tab's channel or the operator's tenant in their activity-ordered ones."""
+    """In a zone whose offset is not a whole number of half-hours (+5:45) the trends count
+    what is left at each edge from the conversations: through the start-ordered index, not by
+    scanning every conversation of the tab's channel or the operator's tenant in their
+    activity-ordered ones."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("plans are steered on SQLite only")
     record(aiconvos, 30)
-    zone = "Asia/Kolkata"
+    zone = "Asia/Kathmandu"
     filters = parse_list_args(
         {"range": "this_month", **{k: v for k, v in scope.items() if k == "channel"}},
         timezone=zone,

@@ -355,7 +355,7 @@ def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
     with_hours = _counters_over_three_months(aiconvos, db)
     grains = {table: {row[1] for row in with_hours if row[0] == table} for table in COUNTER_TABLES}
     assert grains == {
-        "aiconvos_counter": {"h", "4", "d", "m"},
+        "aiconvos_counter": {"t", "h", "4", "d", "m"},
         "aiconvos_outcome_counter": {"d", "m"},
     }
 
@@ -365,13 +365,10 @@ def test_hour_counters_from_0008_and_back(app, db, aiconvos, capsys):
     migration.upgrade("head", engine=engine)
     assert counter_rows(engine) == with_hours == rebuilt_counter_rows(engine)
     progress = capsys.readouterr().err.splitlines()
-    assert [line for line in progress if "hour counters" in line] == [
+    assert [line for line in progress if line.startswith("aiconvos: hour counters")] == [
         "aiconvos: hour counters 2026-10, 1 / 4 conversations",
         "aiconvos: hour counters 2026-11, 3 / 4 conversations",
         "aiconvos: hour counters 2026-12, 4 / 4 conversations",
-        "aiconvos: four-hour counters 2026-10, 1 / 4 conversations",
-        "aiconvos: four-hour counters 2026-11, 3 / 4 conversations",
-        "aiconvos: four-hour counters 2026-12, 4 / 4 conversations",
     ]
 
 
@@ -401,7 +398,7 @@ def test_four_hour_counters_from_0009_and_back(app, db, aiconvos, capsys):
     migration.upgrade("head", engine=engine)
     assert counter_rows(engine) == with_blocks == rebuilt_counter_rows(engine)
     progress = capsys.readouterr().err.splitlines()
-    assert [line for line in progress if "hour counters" in line] == [
+    assert [line for line in progress if line.startswith("aiconvos: four-hour")] == [
         "aiconvos: four-hour counters 2026-10, 1 / 4 conversations",
         "aiconvos: four-hour counters 2026-11, 3 / 4 conversations",
         "aiconvos: four-hour counters 2026-12, 4 / 4 conversations",
@@ -428,16 +425,18 @@ def test_counters_in_key_order_from_0010_and_back(app, db, aiconvos, capsys):
     migration.upgrade("head", engine=engine)
     assert _counters_in_key_order(engine) is (True if sqlite else None)
     stored = _counters_over_three_months(aiconvos, db)
-    rows = sum(1 for row in stored if row[0] == "aiconvos_counter")
+    before_half_hours = [row for row in stored if row[1] != "t"]  # 0012 adds those
+    rows = sum(1 for row in before_half_hours if row[0] == "aiconvos_counter")
     capsys.readouterr()
 
     migration.downgrade("0010", engine=engine)
     assert _counters_in_key_order(engine) is (False if sqlite else None)
-    assert counter_rows(engine) == stored
+    assert counter_rows(engine) == before_half_hours
     migration.upgrade("head", engine=engine)
     assert _counters_in_key_order(engine) is (True if sqlite else None)
     assert counter_rows(engine) == stored == rebuilt_counter_rows(engine)
-    assert capsys.readouterr().err.splitlines() == (
+    progress = capsys.readouterr().err.splitlines()
+    assert [line for line in progress if line.startswith("aiconvos: counters")] == (
         [
             f"aiconvos: counters with rowids, {rows} rows",
             f"aiconvos: counters in key order, {rows} rows",
@@ -451,3 +450,33 @@ def test_counters_in_key_order_from_0010_and_back(app, db, aiconvos, capsys):
     db.session.remove()
     assert counter_rows(engine) == rebuilt_counter_rows(engine)
     assert len(counter_rows(engine)) > len(stored)
+
+
+def test_half_hour_counters_from_0011_and_back(app, db, aiconvos, capsys):
+    engine = db.engine
+    reset_tables(engine)
+    migration.upgrade("head", engine=engine)
+    stored = _counters_over_three_months(aiconvos, db)
+    half_hours = sorted(
+        (row[2].astimezone(UTC), row[4], row[5])
+        for row in stored
+        if row[:2] == ("aiconvos_counter", "t")
+    )
+    # (period start, channel, conversations): 00:10 and 00:50 fall in different half-hours.
+    assert half_hours == [
+        (datetime(2026, 10, 31, 23, 30, tzinfo=UTC), "chat", 1),
+        (datetime(2026, 11, 1, 0, 0, tzinfo=UTC), "email", 1),
+        (datetime(2026, 11, 1, 0, 30, tzinfo=UTC), "chat", 1),
+        (datetime(2026, 12, 1, 4, 30, tzinfo=UTC), "email", 1),
+    ]
+
+    migration.downgrade("0011", engine=engine)
+    assert "t" not in {row[1] for row in counter_rows(engine)}
+    capsys.readouterr()
+    migration.upgrade("head", engine=engine)
+    assert counter_rows(engine) == stored == rebuilt_counter_rows(engine)
+    assert capsys.readouterr().err.splitlines() == [
+        "aiconvos: half-hour counters 2026-10, 1 / 4 conversations",
+        "aiconvos: half-hour counters 2026-11, 3 / 4 conversations",
+        "aiconvos: half-hour counters 2026-12, 4 / 4 conversations",
+    ]

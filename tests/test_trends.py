@@ -374,8 +374,8 @@ def reads_conversations(sql: str) -> bool:
     return re.search(r"\b(FROM|JOIN) aiconvos_conversation\b", sql) is not None
 
 
-@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York"])
-def test_a_zone_of_whole_hours_reads_only_the_counters(aiconvos, db, zone) -> None:
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Asia/Kolkata"])
+def test_a_zone_of_whole_half_hours_reads_only_the_counters(aiconvos, db, zone) -> None:
     for n in range(60):
         start(aiconvos, started_at=FIXED_NOW - timedelta(hours=7 * n, minutes=13))
     for params in ({"range": "this_month"}, {"range": "7d", "channel": "chat"}, {}):
