@@ -54,8 +54,9 @@ def _recreate(*, with_rowid: bool) -> None:
     ).rowcount
     op.drop_table(COUNTER)
     op.rename_table(COPY, COUNTER)
-    layout = "with rowids" if with_rowid else "in key order"
-    click.echo(f"aiconvos: counters {layout}, {max(copied or 0, 0):,} rows", err=True)
+    if copied and copied > 0:  # a new database has nothing to report
+        layout = "with rowids" if with_rowid else "in key order"
+        click.echo(f"aiconvos: counters {layout}, {copied:,} rows", err=True)
 
 
 def upgrade() -> None:
