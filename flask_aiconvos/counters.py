@@ -140,25 +140,21 @@ def _ceil_month(moment: datetime) -> datetime:
 def periods(started_at: datetime) -> tuple[tuple[str, datetime], ...]:
     """The half-hour, hour, four hours, day and month a conversation that started at
     ``started_at`` is counted in."""
-    return (
-        (HALF_HOUR, half_hour_start(started_at)),
-        (HOUR, hour_start(started_at)),
-        (FOUR_HOURS, four_hours_start(started_at)),
-        (DAY, day_start(started_at)),
-        (MONTH, month_start(started_at)),
-    )
+    return tuple((grain, period_start(grain, started_at)) for grain in GRAINS)
+
+
+_PERIOD_STARTS = {
+    HALF_HOUR: half_hour_start,
+    HOUR: hour_start,
+    FOUR_HOURS: four_hours_start,
+    DAY: day_start,
+    MONTH: month_start,
+}
 
 
 def period_start(grain: str, moment: datetime) -> datetime:
     """The start of the period of ``grain`` holding ``moment``."""
-    starts = {
-        HALF_HOUR: half_hour_start,
-        HOUR: hour_start,
-        FOUR_HOURS: four_hours_start,
-        DAY: day_start,
-        MONTH: month_start,
-    }
-    return starts[grain](moment)
+    return _PERIOD_STARTS[grain](moment)
 
 
 Span = tuple[datetime | None, datetime | None]  # [low, high); None: unbounded
