@@ -91,6 +91,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_text(moment: datetime) -> str:
+    """``moment`` as ``UTCDateTime`` stores it on SQLite: naive UTC text,
+    'YYYY-MM-DD HH:MM:SS.ffffff', for SQL that compares the column with text it is sent."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
 class Base(DeclarativeBase):
     metadata = metadata
 

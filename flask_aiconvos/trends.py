@@ -11,8 +11,8 @@ time and open-ended ranges run from the month of the view's first conversation t
 many of them have each conversion kind (the metrics' cohort rule: a conversion recorded later
 still counts in the bucket its conversation started in).
 
-**One statement** (``trends``; on PostgreSQL two where part-half-hours are counted from the
-conversations) answers the previous period and every bucket, whatever the length
+**One statement** (``trends``; on PostgreSQL two where the edges' remainders are counted from
+the conversations) answers the previous period and every bucket, whatever the length
 of the range. Each bucket and the previous period is a span of UTC instants between two local
 midnights (computed by ``zoneinfo``, so exact in any zone, DST changes included). Each span's
 edges are moved to the nearest UTC midnight and ``counters.split`` covers the moved span with
@@ -64,7 +64,7 @@ from . import counters, outcomes, queries, search_index
 from .i18n import format_number, gettext, ngettext
 from .json_sql import timestamp_array
 from .list_request import ListFilters, local_midnight
-from .models import BIND_ARGUMENTS, Conversation, UTCDateTime, tables_engine
+from .models import BIND_ARGUMENTS, Conversation, UTCDateTime, sqlite_text, tables_engine
 from .no_index import NoIndex
 from .vocab import EARLIEST_YEAR, LATEST_YEAR, METRIC_KEYS, ConversionKind, values
 
@@ -425,8 +425,9 @@ class _Plan:
     planned: list[tuple[tuple[datetime, datetime], int, int]] = field(default_factory=list)
     edges: list[datetime] = field(default_factory=list)
     atoms: dict[datetime, list[tuple[int, int]]] = field(default_factory=dict)
-    #: The atoms as whole UTC hours (read from the hour counters, each atom's on its own) and
-    #: part-hours (read from the conversations, in order, each with the start of its atom).
+    #: The atoms as whole UTC half-hours (read from the counters shorter than a day, each
+    #: atom's on its own) and what is left (read from the conversations, in order, each with
+    #: the start of its atom).
     hours: counters.HourRows = field(default_factory=counters.HourRows)
     raw: list[counters.Span] = field(default_factory=list)
     raw_atoms: list[datetime] = field(default_factory=list)
@@ -509,7 +510,7 @@ def _raw_pieces(pieces: list[counters.Span], dialect: str) -> tuple[Any, Any]:
     c = Conversation
     if dialect == "sqlite":
         spelled = json.dumps(
-            [[_sqlite_text(low), _sqlite_text(high)] for low, high in _utc_bounds(pieces)]
+            [[sqlite_text(low), sqlite_text(high)] for low, high in _utc_bounds(pieces)]
         )
         table = func.json_each(bindparam("pieces", spelled, unique=True)).table_valued(
             "key", "value"
@@ -533,11 +534,6 @@ def _raw_pieces(pieces: list[counters.Span], dialect: str) -> tuple[Any, Any]:
         return index, lambda stmt: stmt.where(where)
     joined = table.join(c, and_(c.started_at >= low_, c.started_at < high_))
     return index, lambda stmt: stmt.select_from(joined)
-
-
-def _sqlite_text(moment: datetime) -> str:
-    """``moment`` (UTC) as SQLite stores a ``UTCDateTime``: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
-    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _utc_bounds(pieces: list[counters.Span]) -> list[tuple[datetime, datetime]]:

@@ -15,11 +15,10 @@ Downgrading deletes the four-hour rows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import click
 import sqlalchemy as sa
 from alembic import op
+
+from flask_aiconvos.backfill import fill_by_month
 
 revision = "0010"
 down_revision = "0009"
@@ -46,30 +45,6 @@ def _four_hours(dialect: str) -> str:
     )
 
 
-def _bound(dialect: str, moment: datetime) -> object:
-    """A period start as the column compares (naive UTC text on SQLite)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else moment
-
-
-def _months(first: datetime, last: datetime) -> list[datetime]:
-    """The UTC month starts from ``first``'s month to the month after ``last``'s."""
-    month = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    starts = [month]
-    while starts[-1] <= last:
-        month = starts[-1]
-        starts.append(
-            month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
-        )
-    return starts
-
-
-def _as_utc(value: object) -> datetime:
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def upgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
@@ -84,29 +59,20 @@ def upgrade() -> None:
     block = _four_hours(dialect)
     columns = ", ".join(COUNTS)
     sums = ", ".join(f"SUM({column})" for column in COUNTS)
-    months = _months(_as_utc(first), _as_utc(last))
-    done = 0
-    for low, high in zip(months, months[1:], strict=False):
-        window = {"low": _bound(dialect, low), "high": _bound(dialect, high)}
-        hours = "grain = 'h' AND period_start >= :low AND period_start < :high"
-        # In time order: on PostgreSQL an edge's rows then sit in a few heap pages, as the
-        # recording API's rows do.
-        bind.execute(
-            sa.text(
-                f"INSERT INTO {COUNTER} (grain, period_start, tenant, channel, {columns}) "
-                f"SELECT '4', {block}, tenant, channel, {sums} FROM {COUNTER} WHERE {hours} "
-                f"GROUP BY {block}, tenant, channel ORDER BY {block}, tenant, channel"
-            ),
-            window,
-        )
-        done += bind.execute(
-            sa.text(f"SELECT COALESCE(SUM(conversations), 0) FROM {COUNTER} WHERE {hours}"),
-            window,
-        ).scalar_one()
-        click.echo(
-            f"aiconvos: four-hour counters {low:%Y-%m}, {done:,} / {total:,} conversations",
-            err=True,
-        )
+    hours = "grain = 'h' AND period_start >= :low AND period_start < :high"
+    fill_by_month(
+        bind,
+        first=first,
+        last=last,
+        total=total,
+        insert=(
+            f"INSERT INTO {COUNTER} (grain, period_start, tenant, channel, {columns}) "
+            f"SELECT '4', {block}, tenant, channel, {sums} FROM {COUNTER} WHERE {hours} "
+            f"GROUP BY {block}, tenant, channel ORDER BY {block}, tenant, channel"
+        ),
+        count=f"SELECT COALESCE(SUM(conversations), 0) FROM {COUNTER} WHERE {hours}",
+        label="four-hour counters",
+    )
 
 
 def downgrade() -> None:

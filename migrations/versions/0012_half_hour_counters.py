@@ -16,11 +16,10 @@ Downgrading deletes the half-hour rows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import click
 import sqlalchemy as sa
 from alembic import op
+
+from flask_aiconvos.backfill import fill_by_month
 
 revision = "0012"
 down_revision = "0011"
@@ -54,30 +53,6 @@ def _half_hour(dialect: str) -> str:
     )
 
 
-def _bound(dialect: str, moment: datetime) -> object:
-    """A start time as the column compares (naive UTC text on SQLite)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else moment
-
-
-def _months(first: datetime, last: datetime) -> list[datetime]:
-    """The UTC month starts from ``first``'s month to the month after ``last``'s."""
-    month = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    starts = [month]
-    while starts[-1] <= last:
-        month = starts[-1]
-        starts.append(
-            month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
-        )
-    return starts
-
-
-def _as_utc(value: object) -> datetime:
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def upgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
@@ -89,33 +64,23 @@ def upgrade() -> None:
     half_hour = _half_hour(dialect)
     columns = ", ".join(COLUMNS[kind] for kind in KINDS)
     flags = ", ".join(f"SUM(CASE WHEN {kind}_count > 0 THEN 1 ELSE 0 END)" for kind in KINDS)
-    months = _months(_as_utc(first), _as_utc(last))
-    done = 0
-    for low, high in zip(months, months[1:], strict=False):
-        window = {"low": _bound(dialect, low), "high": _bound(dialect, high)}
-        # In time order: on PostgreSQL an edge's half-hours then sit in a few heap pages, as the
-        # recording API's rows do.
-        bind.execute(
-            sa.text(
-                f"INSERT INTO {COUNTER} (grain, period_start, tenant, channel, conversations, "
-                f"{columns}) "
-                f"SELECT 't', {half_hour}, COALESCE(tenant, ''), channel, COUNT(*), {flags} "
-                f"FROM {TABLE} WHERE started_at >= :low AND started_at < :high "
-                f"GROUP BY {half_hour}, COALESCE(tenant, ''), channel "
-                f"ORDER BY {half_hour}, COALESCE(tenant, ''), channel"
-            ),
-            window,
-        )
-        done += bind.execute(
-            sa.text(
-                f"SELECT COUNT(*) FROM {TABLE} WHERE started_at >= :low AND started_at < :high"
-            ),
-            window,
-        ).scalar_one()
-        click.echo(
-            f"aiconvos: half-hour counters {low:%Y-%m}, {done:,} / {total:,} conversations",
-            err=True,
-        )
+    window = "started_at >= :low AND started_at < :high"
+    fill_by_month(
+        bind,
+        first=first,
+        last=last,
+        total=total,
+        insert=(
+            f"INSERT INTO {COUNTER} (grain, period_start, tenant, channel, conversations, "
+            f"{columns}) "
+            f"SELECT 't', {half_hour}, COALESCE(tenant, ''), channel, COUNT(*), {flags} "
+            f"FROM {TABLE} WHERE {window} "
+            f"GROUP BY {half_hour}, COALESCE(tenant, ''), channel "
+            f"ORDER BY {half_hour}, COALESCE(tenant, ''), channel"
+        ),
+        count=f"SELECT COUNT(*) FROM {TABLE} WHERE {window}",
+        label="half-hour counters",
+    )
 
 
 def downgrade() -> None:
